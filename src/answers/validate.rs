@@ -1,0 +1,201 @@
+//! Validators shared by flags, answers files and prompts.
+//!
+//! Every value that can reach a DNS question, a zone line or a Postfix directive passes
+//! here first, so no input can carry a newline, a quote or a second directive.
+
+use std::net::IpAddr;
+
+/// A value the user gave is not acceptable; `field` names the flag or answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidValue {
+    pub field: String,
+    pub reason: String,
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> InvalidValue {
+    InvalidValue {
+        field: field.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A domain name as it will be asked of DNS: ASCII (IDNA applied), lower-case, no trailing
+/// dot, letters/digits/hyphens, labels of 1–63 bytes, at most 253 bytes, at least two labels.
+pub fn domain(field: &str, input: &str) -> Result<String, InvalidValue> {
+    let name = host_like(field, input, false)?;
+    if !name.contains('.') {
+        return Err(invalid(
+            field,
+            format!("{input:?} is not a full domain name (expected something like example.org)"),
+        ));
+    }
+    Ok(name)
+}
+
+/// A host name (EHLO name, MX target): the same rules as [`domain`].
+pub fn hostname(field: &str, input: &str) -> Result<String, InvalidValue> {
+    domain(field, input)
+}
+
+/// A DKIM selector: one or more labels of letters, digits, hyphens and underscores.
+pub fn selector(field: &str, input: &str) -> Result<String, InvalidValue> {
+    host_like(field, input, true)
+}
+
+/// An IPv4 or IPv6 address (no prefix length, no port).
+pub fn ip(field: &str, input: &str) -> Result<IpAddr, InvalidValue> {
+    let trimmed = input.trim();
+    trimmed
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map_err(|_| invalid(field, format!("{input:?} is not an IPv4 or IPv6 address")))
+}
+
+/// An e-mail address whose domain is a valid domain and whose local part is plain
+/// (no quotes, spaces, angle brackets or control characters).
+pub fn email(field: &str, input: &str) -> Result<String, InvalidValue> {
+    let input = input.trim();
+    let Some((local, domain_part)) = input.rsplit_once('@') else {
+        return Err(invalid(
+            field,
+            format!("{input:?} is not an e-mail address"),
+        ));
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    if !local_ok {
+        return Err(invalid(
+            field,
+            format!("{input:?}: the part before @ must be letters, digits and . _ + - only"),
+        ));
+    }
+    let domain_part = domain(field, domain_part)?;
+    Ok(format!("{local}@{domain_part}"))
+}
+
+fn host_like(field: &str, input: &str, allow_underscore: bool) -> Result<String, InvalidValue> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid(
+            field,
+            format!("{input:?} contains spaces or control characters"),
+        ));
+    }
+    let without_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
+    let ascii = if without_dot.is_ascii() {
+        without_dot.to_ascii_lowercase()
+    } else {
+        idna::domain_to_ascii(without_dot).map_err(|_| {
+            invalid(
+                field,
+                format!("{input:?} is not a valid internationalised name"),
+            )
+        })?
+    };
+    if ascii.len() > 253 {
+        return Err(invalid(
+            field,
+            format!("{input:?} is longer than 253 characters"),
+        ));
+    }
+    for label in ascii.split('.') {
+        if label.is_empty() {
+            return Err(invalid(
+                field,
+                format!("{input:?} has an empty label (\"..\")"),
+            ));
+        }
+        if label.len() > 63 {
+            return Err(invalid(
+                field,
+                format!("{input:?} has a label longer than 63 characters: {label:?}"),
+            ));
+        }
+        let ok_char =
+            |c: char| c.is_ascii_alphanumeric() || c == '-' || (allow_underscore && c == '_');
+        if let Some(bad) = label.chars().find(|c| !ok_char(*c)) {
+            return Err(invalid(
+                field,
+                format!("{input:?} contains {bad:?}; only letters, digits and hyphens are allowed"),
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(invalid(
+                field,
+                format!("{input:?}: a label cannot start or end with a hyphen"),
+            ));
+        }
+    }
+    Ok(ascii)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        let ok = [
+            ("Example.ORG.", "example.org"),
+            ("mail.example.test", "mail.example.test"),
+            ("bücher.example", "xn--bcher-kva.example"),
+        ];
+        for (input, want) in ok {
+            assert_eq!(domain("domain", input).unwrap(), want, "{input}");
+        }
+        let bad = [
+            "",
+            "localhost",
+            "exa mple.org",
+            "example..org",
+            "-bad.example",
+            "bad-.example",
+            "a_b.example",
+            "example.org\nmx 10 evil",
+            "\"quoted\".example",
+        ];
+        for input in bad {
+            assert!(domain("domain", input).is_err(), "{input:?} accepted");
+        }
+        let long_label = format!("{}.example", "a".repeat(64));
+        assert!(domain("domain", &long_label).is_err());
+        let long_name = format!("{}.example", vec!["a".repeat(60); 5].join("."));
+        assert!(domain("domain", &long_name).is_err());
+    }
+
+    #[test]
+    fn selectors_ips_emails() {
+        assert_eq!(selector("selector", "Mail2026").unwrap(), "mail2026");
+        assert_eq!(selector("selector", "s1_k.a").unwrap(), "s1_k.a");
+        assert!(selector("selector", "bad;sel").is_err());
+        assert!(ip("ip", "203.0.113.10").is_ok());
+        assert!(ip("ip", "2001:db8::10").is_ok());
+        assert!(ip("ip", "[2001:db8::10]").is_ok());
+        assert!(ip("ip", "203.0.113.300").is_err());
+        assert!(ip("ip", "203.0.113.0/24").is_err());
+        assert_eq!(
+            email("rua", "DMARC@Example.org").unwrap(),
+            "DMARC@example.org"
+        );
+        for bad in [
+            "no-at",
+            "a b@example.org",
+            "\"q\"@example.org",
+            "a@b",
+            "x@example.org>",
+        ] {
+            assert!(email("rua", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

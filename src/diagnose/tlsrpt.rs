@@ -1,0 +1,7 @@
+//! Rules of the tlsrpt area.
+
+use crate::facts::Facts;
+
+use super::Finding;
+
+pub fn diagnose(_facts: &Facts, _out: &mut Vec<Finding>) {}

@@ -1,0 +1,1 @@
+//! Pure parsers and linters for the mail DNS records: no I/O here.
