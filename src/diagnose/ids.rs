@@ -91,6 +91,37 @@ finding_ids! {
     TlsRptSyntax = "tlsrpt.syntax",
     TlsRptOk = "tlsrpt.ok",
     TlsRptLookupFailed = "tlsrpt.lookup-failed",
+
+    DnsblListed = "dnsbl.listed",
+    DnsblPolicyListed = "dnsbl.policy-listed",
+    DnsblQueryRefused = "dnsbl.query-refused",
+    DnsblClean = "dnsbl.clean",
+    DblListed = "dbl.listed",
+    DblClean = "dbl.clean",
+
+    SmtpUnreachable = "smtp.unreachable",
+    SmtpBannerMismatch = "smtp.banner-mismatch",
+    SmtpNoStarttls = "smtp.no-starttls",
+    SmtpTlsFailed = "smtp.tls-failed",
+    SmtpTlsCertificateInvalid = "smtp.tls-certificate-invalid",
+    SmtpOpenRelay = "smtp.open-relay",
+    SmtpRelayClosed = "smtp.relay-closed",
+    SmtpPostmasterRejected = "smtp.postmaster-rejected",
+    SmtpAbuseRejected = "smtp.abuse-rejected",
+    SmtpOk = "smtp.ok",
+
+    NetBehindNat = "net.behind-nat",
+    NetOutbound25Blocked = "net.outbound-25-blocked",
+
+    PostfixOpenRelayConfig = "postfix.open-relay-config",
+    PostfixMynetworksBroad = "postfix.mynetworks-broad",
+    PostfixHostnameMismatch = "postfix.hostname-mismatch",
+    PostfixNoOutboundTls = "postfix.no-outbound-tls",
+    PostfixSubmissionNoAuth = "postfix.submission-no-auth",
+    PostfixIpv6WithoutPtr = "postfix.ipv6-without-ptr",
+    PostfixRelayhostNoTls = "postfix.relayhost-no-tls",
+    PostfixNotInstalled = "postfix.not-installed",
+    PostfixOk = "postfix.ok",
 }
 
 impl FindingId {
