@@ -1,0 +1,321 @@
+//! From a reply to a reason, by a fixed precedence:
+//!
+//! 1. a provider- or MTA-specific pattern (tier `provider` in the playbooks),
+//! 2. a generic text pattern (tier `text`),
+//! 3. the enhanced status code: the exact code (`5.7.26`), then its family (`5.7`),
+//! 4. the SMTP reply code (`521`, `525`…),
+//! 5. what the bounce says around the reply: a delayed action, a local program's exit, a
+//!    rejected greeting; else `onhold` when there are words, `undefined` when there are none.
+//!
+//! Within a tier, files are tried by their `order` and name, patterns in file order; the
+//! first pattern whose constraints (reply code, status, command, rejecting host) hold wins.
+//! All patterns are compiled once into one `RegexSet`, so a reply is scanned once whatever
+//! the number of patterns.
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::plan::PlaybookError;
+
+use super::playbook::{BounceBook, RankedPattern, Tier};
+use super::status::{SmtpCommand, Status};
+
+/// Reasons the classifier can give without a pattern: each needs words in `reasons.yaml`.
+pub const REQUIRED_REASONS: &[&str] = &[
+    "delivered",
+    "expired",
+    "mailererror",
+    "blocked",
+    "syntaxerror",
+    "onhold",
+    "undefined",
+    "feedback",
+    "vacation",
+];
+
+/// Longest text handed to the pattern set; replies are short, notices are cut before this.
+const MAX_MATCH_BYTES: usize = 16 * 1024;
+
+/// What decided the reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchedBy {
+    ProviderPattern,
+    TextPattern,
+    Status,
+    StatusFamily,
+    ReplyCode,
+    Context,
+    /// The bounce's form says it (a complaint report, an auto-reply, a delivery report).
+    Form,
+}
+
+/// What the classifier looks at for one recipient.
+#[derive(Clone, Debug, Default)]
+pub struct Input<'a> {
+    /// Lowercased, one line (see `reply::for_matching`).
+    pub text: &'a str,
+    pub reply_code: Option<u16>,
+    pub status: Option<Status>,
+    pub command: Option<SmtpCommand>,
+    pub action: Option<&'a str>,
+    /// Lowercased host name of the server that rejected.
+    pub remote_mta: Option<&'a str>,
+    pub recipient_domain: Option<&'a str>,
+    /// `smtp`, `x-unix`… from the DSN.
+    pub diagnostic_type: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub reason: String,
+    pub matched_by: MatchedBy,
+    /// Index into `Classifier::patterns`.
+    pub pattern: Option<usize>,
+}
+
+/// The compiled playbook patterns.
+pub struct Classifier {
+    set: RegexSet,
+    patterns: Vec<RankedPattern>,
+    markers: Vec<(usize, Regex)>,
+    sender_domain: Vec<Regex>,
+    blocklists: Vec<Regex>,
+}
+
+fn compile_error(what: &str, pattern: &str, e: regex::Error) -> PlaybookError {
+    PlaybookError::Parse {
+        path: super::playbook::DIR.to_string(),
+        message: format!("{what}: bad regex {pattern:?}: {e}"),
+    }
+}
+
+fn regex(what: &str, pattern: &str) -> Result<Regex, PlaybookError> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .build()
+        .map_err(|e| compile_error(what, pattern, e))
+}
+
+impl Classifier {
+    pub fn new(book: &BounceBook) -> Result<Self, PlaybookError> {
+        let sources: Vec<&str> = book
+            .patterns
+            .iter()
+            .map(|p| p.pattern.pattern.as_str())
+            .collect();
+        let set = RegexSetBuilder::new(&sources)
+            .case_insensitive(true)
+            .size_limit(64 * 1024 * 1024)
+            .dfa_size_limit(16 * 1024 * 1024)
+            .build()
+            .map_err(|e| {
+                // Name the pattern that does not compile.
+                for p in &book.patterns {
+                    if let Err(e) = regex(&p.pattern.id, &p.pattern.pattern) {
+                        return e;
+                    }
+                }
+                compile_error("pattern set", "", e)
+            })?;
+        let mut markers = Vec::new();
+        for (i, provider) in book.providers.iter().enumerate() {
+            for m in &provider.markers {
+                markers.push((i, regex(&format!("provider {}", provider.id), m)?));
+            }
+        }
+        let sender_domain = book
+            .extract
+            .sender_domain
+            .iter()
+            .map(|p| regex("sender_domain", p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let blocklists = book
+            .extract
+            .blocklists
+            .iter()
+            .map(|b| regex(&format!("blocklist {}", b.name), &b.pattern))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Classifier {
+            set,
+            patterns: book.patterns.clone(),
+            markers,
+            sender_domain,
+            blocklists,
+        })
+    }
+
+    pub fn pattern(&self, index: usize) -> &RankedPattern {
+        &self.patterns[index]
+    }
+
+    /// The reason for one recipient.
+    pub fn classify(&self, book: &BounceBook, input: &Input) -> Verdict {
+        let verdict = |reason: &str, matched_by| Verdict {
+            reason: reason.to_string(),
+            matched_by,
+            pattern: None,
+        };
+        if input.action == Some("delivered")
+            || input.status.is_some_and(|s| s.class == 2)
+            || (input.status.is_none() && input.reply_code.is_some_and(|c| c < 300))
+        {
+            return verdict("delivered", MatchedBy::Status);
+        }
+        let text = bounded(input.text);
+        if !text.is_empty() {
+            for index in self.set.matches(text).iter() {
+                let ranked = &self.patterns[index];
+                if constraints_hold(ranked, input) {
+                    return Verdict {
+                        reason: ranked.pattern.reason.clone(),
+                        matched_by: match ranked.tier {
+                            Tier::Provider => MatchedBy::ProviderPattern,
+                            Tier::Text => MatchedBy::TextPattern,
+                        },
+                        pattern: Some(index),
+                    };
+                }
+            }
+        }
+        if let Some(status) = input.status {
+            if let Some(reason) = book.codes.status_reasons.get(&status.to_string()) {
+                return verdict(reason, MatchedBy::Status);
+            }
+            if let Some(reason) = book.codes.family_reasons.get(&status.family()) {
+                return verdict(reason, MatchedBy::StatusFamily);
+            }
+        }
+        if let Some(reason) = input
+            .reply_code
+            .and_then(|c| book.codes.reply_codes.get(&c.to_string()))
+            .and_then(|m| m.reason.as_ref())
+        {
+            return verdict(reason, MatchedBy::ReplyCode);
+        }
+        if matches!(input.action, Some("delayed") | Some("expired")) {
+            return verdict("expired", MatchedBy::Context);
+        }
+        if input
+            .diagnostic_type
+            .is_some_and(|t| t.starts_with("x-unix"))
+        {
+            return verdict("mailererror", MatchedBy::Context);
+        }
+        if matches!(input.command, Some(SmtpCommand::Helo | SmtpCommand::Ehlo)) {
+            return verdict("blocked", MatchedBy::Context);
+        }
+        if input
+            .reply_code
+            .is_some_and(|c| (401..=407).contains(&c) || (501..=507).contains(&c))
+        {
+            return verdict("syntaxerror", MatchedBy::ReplyCode);
+        }
+        if text.trim().is_empty() && input.status.is_none() && input.reply_code.is_none() {
+            verdict("undefined", MatchedBy::Context)
+        } else {
+            verdict("onhold", MatchedBy::Context)
+        }
+    }
+
+    /// Whether any pattern matches at all (used to tell a reply from unrelated text).
+    pub fn matches_any(&self, text: &str) -> bool {
+        self.set.is_match(bounded(text))
+    }
+
+    /// The provider that rejected: by host name, then by words only it writes, then by the
+    /// recipient's domain.
+    pub fn provider(&self, book: &BounceBook, input: &Input) -> Option<usize> {
+        if let Some(host) = input.remote_mta {
+            let by_host = book
+                .providers
+                .iter()
+                .position(|p| p.hosts.iter().any(|h| domain_ends_with(host, h)));
+            if by_host.is_some() {
+                return by_host;
+            }
+        }
+        let text = bounded(input.text);
+        if let Some((i, _)) = self.markers.iter().find(|(_, re)| re.is_match(text)) {
+            return Some(*i);
+        }
+        let domain = input.recipient_domain?;
+        book.providers
+            .iter()
+            .position(|p| p.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
+    }
+
+    /// The sender's domain when the reply names it ("sending domain [example.org]").
+    pub fn sender_domain(&self, text: &str) -> Option<String> {
+        let text = bounded(text);
+        self.sender_domain.iter().find_map(|re| {
+            re.captures(text)
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|d| d.contains('.'))
+        })
+    }
+
+    /// Index of the first blocklist named in `text`.
+    pub fn blocklist(&self, text: &str) -> Option<usize> {
+        let text = bounded(text);
+        self.blocklists.iter().position(|re| re.is_match(text))
+    }
+}
+
+fn bounded(text: &str) -> &str {
+    if text.len() <= MAX_MATCH_BYTES {
+        return text;
+    }
+    let mut end = MAX_MATCH_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `mx1.gmail-smtp-in.l.google.com` ends with `google.com`, `notgoogle.com` does not.
+pub fn domain_ends_with(host: &str, suffix: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let suffix = suffix.trim_start_matches('.').to_ascii_lowercase();
+    host == suffix || host.ends_with(&format!(".{suffix}"))
+}
+
+fn constraints_hold(ranked: &RankedPattern, input: &Input) -> bool {
+    let p = &ranked.pattern;
+    if !p.reply.is_empty() && !input.reply_code.is_some_and(|c| p.reply.contains(&c)) {
+        return false;
+    }
+    if !p.status.is_empty()
+        && !input
+            .status
+            .is_some_and(|s| p.status.iter().any(|prefix| s.has_prefix(prefix)))
+    {
+        return false;
+    }
+    if !p.command.is_empty() && !input.command.is_some_and(|c| p.command.contains(&c)) {
+        return false;
+    }
+    if input.command.is_some_and(|c| p.not_command.contains(&c)) {
+        return false;
+    }
+    if !p.remote.is_empty()
+        && !input
+            .remote_mta
+            .is_some_and(|host| p.remote.iter().any(|s| domain_ends_with(host, s)))
+    {
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_suffixes_respect_labels() {
+        assert!(domain_ends_with("gmail-smtp-in.l.google.com", "google.com"));
+        assert!(domain_ends_with("Google.com.", ".google.com"));
+        assert!(!domain_ends_with("notgoogle.com", "google.com"));
+    }
+}
