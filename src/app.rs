@@ -9,7 +9,8 @@ use clap::CommandFactory;
 
 use crate::answers::validate;
 use crate::assets::Assets;
-use crate::cli::{CheckArgs, Cli, Command, Format, GlobalArgs};
+use crate::bounce;
+use crate::cli::{BounceArgs, CheckArgs, Cli, Command, Format, GlobalArgs};
 use crate::diagnose;
 use crate::exit;
 use crate::facts::{FACTS_SCHEMA, Facts, Target};
@@ -108,6 +109,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             check(&ctx, args).await
         }
         Command::Spf(_) => bail!("the spf command is not available in this build"),
+        Command::Bounce(args) => {
+            let ctx = Context::new(&cli.global)?;
+            explain_bounce(&ctx, args)
+        }
     }
 }
 
@@ -159,6 +164,24 @@ async fn check(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
         output::write_all(dir, &files, args.force)?;
     }
     Ok(exit::from_outcome(report.outcome()))
+}
+
+/// `mxdoctor bounce`: explain a bounce message or a pasted reply.
+fn explain_bounce(ctx: &Context, args: BounceArgs) -> anyhow::Result<u8> {
+    let from_stdin = args.input.as_deref().is_none_or(|p| p.as_os_str() == "-");
+    if from_stdin && std::io::stdin().is_terminal() {
+        eprintln!("Paste the bounce or the server's reply, then press Ctrl-D.");
+    }
+    let bytes = bounce::read_input(args.input.as_deref())?;
+    let explainer = bounce::Explainer::new(&ctx.assets)?;
+    let report = explainer.explain(&bytes, &ctx.renderer)?;
+    let text = match ctx.format {
+        Format::Json => report.to_json(),
+        Format::Text => report.to_template(&ctx.renderer, "text")?,
+        Format::Markdown => report.to_template(&ctx.renderer, "markdown")?,
+    };
+    print!("{text}");
+    Ok(exit::CLEAN)
 }
 
 /// Validate the command-line target before any question is asked.

@@ -84,6 +84,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Evaluate SPF (RFC 7208 check_host) for an IP and a sender, with a trace.
     Spf(SpfArgs),
+    /// Explain a bounce: a bounce message (.eml), a delivery report, or a pasted SMTP reply.
+    Bounce(BounceArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -156,6 +158,15 @@ pub struct SpfArgs {
     /// The HELO/EHLO name the client gave.
     #[arg(long, value_name = "NAME")]
     pub helo: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BounceArgs {
+    /// The bounce: a saved message (.eml), a delivery-status report, or text holding the
+    /// server's reply (e.g. "550 5.7.1 ..."); `-` or nothing reads standard input.
+    /// At most 16 MiB.
+    #[arg(value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
 }
 
 /// `ADDR`, `ADDR:PORT`, `[V6]:PORT` or a bare IPv6 address; port 53 by default.

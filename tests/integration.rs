@@ -3,6 +3,8 @@
 /// NSD, Postfix and fake peers started on free loopback ports.
 mod harness;
 
+/// `bounce` on the labelled corpus: agreement with Sisimai's reasons (ignored; needs data).
+mod bounce_accuracy;
 /// `check` against NSD: MX, mail host and reverse DNS findings, the correct domain, exit codes.
 mod check_dns;
 /// Bad input and broken networks: clear errors, exit 2 or 4, never a crash.

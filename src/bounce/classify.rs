@@ -292,6 +292,12 @@ fn constraints_hold(ranked: &RankedPattern, input: &Input) -> bool {
     {
         return false;
     }
+    if input
+        .status
+        .is_some_and(|s| p.not_status.iter().any(|prefix| s.has_prefix(prefix)))
+    {
+        return false;
+    }
     if !p.command.is_empty() && !input.command.is_some_and(|c| p.command.contains(&c)) {
         return false;
     }

@@ -449,7 +449,7 @@ fn from_fields(fields: &RecipientFields, block: Option<&Block>) -> Delivery {
     let diagnostic = fields
         .diagnostic
         .as_ref()
-        .map(|d| reply::clean(&d.value))
+        .map(|d| reply::clean(&reply::unquote_relayed(&d.value)))
         .filter(|d| !d.is_empty())
         .or_else(|| block.map(|b| b.diagnostic.clone()))
         .unwrap_or_default();
@@ -467,15 +467,24 @@ fn from_fields(fields: &RecipientFields, block: Option<&Block>) -> Delivery {
         .map(|t| host_of(&t.value))
         .filter(|h| !h.is_empty())
         .or_else(|| block.and_then(|b| b.remote_mta.clone()));
-    let context = block.map(|b| b.context.clone()).unwrap_or_default();
+    // The report's diagnostic is the remote server's own words; the notice around it adds
+    // the reporting MTA's words (Sendmail's "554 5.0.0 Service unavailable"), which would
+    // only mislead. The notice is read only when the report has no diagnostic.
+    let context = match (&fields.diagnostic, block) {
+        (Some(d), _) if !d.value.trim().is_empty() => String::new(),
+        (_, Some(b)) => b.context.clone(),
+        _ => String::new(),
+    };
     Delivery {
         recipient: fields.address().map(str::to_string),
         action: fields.action.clone(),
         status,
         reply_code: reply::find_reply_code(&diagnostic),
-        command: block
-            .and_then(|b| b.command)
-            .or_else(|| scan::scan(&diagnostic, &Hints::default()).first().and_then(|b| b.command)),
+        command: block.and_then(|b| b.command).or_else(|| {
+            scan::scan(&diagnostic, &Hints::default())
+                .first()
+                .and_then(|b| b.command)
+        }),
         diagnostic_type: fields
             .diagnostic
             .as_ref()
@@ -630,9 +639,7 @@ mod tests {
 
     #[test]
     fn tells_messages_from_pastes() {
-        assert!(looks_like_message(
-            "From: a@b.example\nSubject: x\n\nbody"
-        ));
+        assert!(looks_like_message("From: a@b.example\nSubject: x\n\nbody"));
         assert!(looks_like_message(
             "From MAILER-DAEMON Thu Apr 29 2010\nReturn-Path: <>\nReceived: from x\n\tby y\nTo: z@example\n\nbody"
         ));
@@ -640,7 +647,9 @@ mod tests {
         assert!(!looks_like_message(
             "Final-Recipient: rfc822; a@b.example\nAction: failed\n"
         ));
-        assert!(!looks_like_message("Mar  1 10:00:00 host postfix/smtp[1]: to=<a@b>"));
+        assert!(!looks_like_message(
+            "Mar  1 10:00:00 host postfix/smtp[1]: to=<a@b>"
+        ));
     }
 
     #[test]

@@ -38,7 +38,9 @@ pub use input::{MAX_INPUT_BYTES, read_input};
 pub enum BounceError {
     #[error(transparent)]
     Input(#[from] input::InputError),
-    #[error("the input is empty: give a bounce message (.eml), a delivery report or a pasted SMTP reply")]
+    #[error(
+        "the input is empty: give a bounce message (.eml), a delivery report or a pasted SMTP reply"
+    )]
     Empty,
     #[error(
         "the input looks like binary data, not a mail message or an SMTP reply \
@@ -117,13 +119,15 @@ impl Explainer {
     fn keep_meaningful(&self, mut e: Extracted) -> Result<Extracted, BounceError> {
         let informative = |d: &Delivery| {
             message::has_signal(d)
-                || self
-                    .classifier
-                    .matches_any(&reply::for_matching(&format!("{}\n{}", d.diagnostic, d.context)))
+                || self.classifier.matches_any(&reply::for_matching(&format!(
+                    "{}\n{}",
+                    d.diagnostic, d.context
+                )))
         };
         let any_informative = e.deliveries.iter().any(informative);
         if any_informative {
-            e.deliveries.retain(|d| informative(d) || d.recipient.is_some());
+            e.deliveries
+                .retain(|d| informative(d) || d.recipient.is_some());
             if e.form == Form::Reply {
                 e.deliveries.retain(informative);
             }
@@ -158,8 +162,10 @@ impl Explainer {
             .filter(|d| d.contains('.'));
         if sender_domain.is_none() {
             sender_domain = e.deliveries.iter().find_map(|d| {
-                self.classifier
-                    .sender_domain(&reply::for_matching(&format!("{}\n{}", d.diagnostic, d.context)))
+                self.classifier.sender_domain(&reply::for_matching(&format!(
+                    "{}\n{}",
+                    d.diagnostic, d.context
+                )))
             });
         }
         let mut recipients = Vec::with_capacity(e.deliveries.len());
@@ -226,11 +232,9 @@ impl Explainer {
             .reasons
             .get(&verdict.reason)
             .or_else(|| book.reasons.get("undefined"))
-            .ok_or_else(|| {
-                RenderError::Render {
-                    name: "bounces/reasons.yaml".into(),
-                    message: format!("no words for reason {}", verdict.reason),
-                }
+            .ok_or_else(|| RenderError::Render {
+                name: "bounces/reasons.yaml".into(),
+                message: format!("no words for reason {}", verdict.reason),
             })?;
 
         // Findings: the blocklist's first (it names the listing), then the pattern's or
@@ -327,9 +331,8 @@ impl Explainer {
         Ok(RecipientReport {
             recipient: d.recipient.clone(),
             action: d.action.clone().or_else(|| {
-                (e.form != Form::Reply && d.forced_reason.is_none()).then(|| {
-                    if temporary { "delayed" } else { "failed" }.to_string()
-                })
+                (e.form != Form::Reply && d.forced_reason.is_none())
+                    .then(|| if temporary { "delayed" } else { "failed" }.to_string())
             }),
             status: d.status.map(|s| s.to_string()),
             reply_code: d.reply_code,
@@ -368,6 +371,9 @@ fn commands(
     ip: Option<&str>,
     recipient_domain: Option<&str>,
 ) -> (Option<String>, Vec<String>) {
+    if findings.is_empty() {
+        return (None, Vec::new());
+    }
     match side {
         Side::Sender => {
             let check = format!(
@@ -417,11 +423,17 @@ mod tests {
     #[test]
     fn binary_detection() {
         assert!(looks_binary(&[0u8, 1, 2, 3, 4, 5, 200, 201]));
-        let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         assert!(looks_binary(&noise));
         assert!(!looks_binary(b"550 5.7.1 blocked\r\n"));
-        assert!(!looks_binary("ISO-2022-JP \x1b$B%F%9%H\x1b(B text".as_bytes()));
-        assert!(!looks_binary(&[0xe9, b'l', 0xe8, b'v', b'e', b' ', b'5', b'5', b'0']));
+        assert!(!looks_binary(
+            "ISO-2022-JP \x1b$B%F%9%H\x1b(B text".as_bytes()
+        ));
+        assert!(!looks_binary(&[
+            0xe9, b'l', 0xe8, b'v', b'e', b' ', b'5', b'5', b'0'
+        ]));
     }
 
     #[test]
@@ -432,13 +444,14 @@ mod tests {
         assert_eq!(more, ["mxdoctor blocklist IP"]);
         let (check, more) = commands(
             Side::Recipient,
-            &[],
+            &["mx.missing".to_string()],
             Some("example.org"),
             Some("192.0.2.1"),
             Some("example.net"),
         );
         assert_eq!(check.as_deref(), Some("mxdoctor check example.net"));
         assert!(more.is_empty());
-        assert_eq!(commands(Side::Remote, &[], None, None, None).0, None);
+        assert_eq!(commands(Side::Remote, &findings, None, None, None).0, None);
+        assert_eq!(commands(Side::Sender, &[], None, None, None).0, None);
     }
 }

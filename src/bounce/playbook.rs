@@ -164,6 +164,9 @@ pub struct Pattern {
     /// Only with a status that starts with one of these ("5.7", "4.7.650").
     #[serde(default)]
     pub status: Vec<String>,
+    /// Never with a status that starts with one of these.
+    #[serde(default)]
+    pub not_status: Vec<String>,
     /// Only in reply to one of these commands (when the bounce says which).
     #[serde(default)]
     pub command: Vec<SmtpCommand>,
@@ -206,7 +209,12 @@ pub struct BounceBook {
     pub patterns: Vec<RankedPattern>,
 }
 
-const SPECIAL_FILES: &[&str] = &["reasons.yaml", "providers.yaml", "codes.yaml", "extract.yaml"];
+const SPECIAL_FILES: &[&str] = &[
+    "reasons.yaml",
+    "providers.yaml",
+    "codes.yaml",
+    "extract.yaml",
+];
 
 impl BounceBook {
     pub fn load(assets: &Assets) -> Result<Self, PlaybookError> {
@@ -292,7 +300,12 @@ impl BounceBook {
             .status_reasons
             .values()
             .chain(self.codes.family_reasons.values())
-            .chain(self.codes.reply_codes.values().filter_map(|c| c.reason.as_ref()))
+            .chain(
+                self.codes
+                    .reply_codes
+                    .values()
+                    .filter_map(|c| c.reason.as_ref()),
+            )
         {
             if !known_reason(reason) {
                 return Err(err(&codes_path, format!("unknown reason {reason:?}")));

@@ -11,8 +11,10 @@ use super::status::{Status, parse_reply_code};
 
 /// `550-5.7.1 text`, `550 text`, `<<< 550 5.1.1 text`, `452-4.2.2 text`: one line of a reply.
 static REPLY_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:<<<\s*)?([2-5][0-9]{2})([ -]|$)(?:\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})\b)?\s*(.*)$")
-        .expect("static regex")
+    Regex::new(
+        r"^\s*(?:<<<\s*)?([2-5][0-9]{2})([ -]|$)(?:\s*([245]\.[0-9]{1,3}\.[0-9]{1,3})\b)?\s*(.*)$",
+    )
+    .expect("static regex")
 });
 
 /// A reply code that starts a reply: at the start, or after "said:", "<<<", a colon, a
@@ -37,6 +39,22 @@ static IPV4_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
 static IPV6_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:ipv6:)?([0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})").expect("static regex")
 });
+
+/// Amazon SES's older diagnostics wrap the remote reply: `5.1.0 - Unknown address error
+/// 550-'5.7.1 <…>... Access denied' (delivery attempts: 0)`. The quoted reply is the one that
+/// says why.
+static RELAYED_REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*[245]\.\d{1,3}\.\d{1,3} - [^']*?([2-5][0-9]{2})[ -]'([^']*)'")
+        .expect("static regex")
+});
+
+/// The remote reply a relay quoted inside its own diagnostic, or the text unchanged.
+pub fn unquote_relayed(text: &str) -> std::borrow::Cow<'_, str> {
+    match RELAYED_REPLY.captures(text) {
+        Some(c) => format!("{} {}", &c[1], c[2].trim()).into(),
+        None => text.into(),
+    }
+}
 
 /// Join the lines of multi-line replies: consecutive lines with the same code become one
 /// `CODE STATUS text…` line; other lines are kept as they are.
@@ -254,10 +272,22 @@ mod tests {
     #[test]
     fn codes_in_free_text() {
         let cases: [(&str, Option<u16>, Option<&str>); 7] = [
-            ("550 5.1.1 <a@b.example>: user unknown", Some(550), Some("5.1.1")),
-            ("host x[192.0.2.1] said: 452 4.2.2 full", Some(452), Some("4.2.2")),
+            (
+                "550 5.1.1 <a@b.example>: user unknown",
+                Some(550),
+                Some("5.1.1"),
+            ),
+            (
+                "host x[192.0.2.1] said: 452 4.2.2 full",
+                Some(452),
+                Some("4.2.2"),
+            ),
             ("smtp; 554 Service unavailable", Some(554), None),
-            ("Remote host said: 501 5.1.8 Sender address rejected", Some(501), Some("5.1.8")),
+            (
+                "Remote host said: 501 5.1.8 Sender address rejected",
+                Some(501),
+                Some("5.1.8"),
+            ),
             ("blocked using 5.5.5.5 and 4.4.4.4", None, None),
             ("version 5.0.0.1 said nothing", None, None),
             ("#5.1.1 bad address", None, Some("5.1.1")),
@@ -284,7 +314,21 @@ mod tests {
     }
 
     #[test]
+    fn unquotes_a_relayed_reply() {
+        assert_eq!(
+            unquote_relayed(
+                "5.1.0 - Unknown address error 550-'5.7.1 <a@b>... Access denied' (delivery attempts: 0)"
+            ),
+            "550 5.7.1 <a@b>... Access denied"
+        );
+        assert_eq!(unquote_relayed("550 5.1.1 nope"), "550 5.1.1 nope");
+    }
+
+    #[test]
     fn matching_text_is_lowercase_with_plain_quotes() {
-        assert_eq!(for_matching("The IP you\u{2019}re  using"), "the ip you're using");
+        assert_eq!(
+            for_matching("The IP you\u{2019}re  using"),
+            "the ip you're using"
+        );
     }
 }

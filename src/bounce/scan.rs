@@ -79,7 +79,7 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A line that starts with the recipient: `<a@b>:`, `a@b`, `a@b on <date>`, `<a@b>... User unknown`.
 static LEADING_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:rcpt\s*to:?\s*)?<?([^\s<>@]+@[^\s<>]+)>?\s*(?:$|:|\.\.\.|\(|,|\s+on\s|\s+-\s|\s+\S)")
+    Regex::new(r"(?i)^\s*(?:[*\-\x{2022}]\s+)?(?:rcpt\s*to:?\s*)?<?([^\s<>@]+@[^\s<>]+)>?\s*(?:$|:|\.\.\.|\(|,|\s+on\s|\s+-\s|\s+\S)")
         .expect("static regex")
 });
 
@@ -234,7 +234,8 @@ fn logical_lines(text: &str) -> Vec<String> {
             // unless the line above ends mid-sentence.
             let last_indent = last.len() - last.trim_start().len();
             let indent = line.len() - line.trim_start().len();
-            let last_open = last.trim_end().ends_with([':', ',']) || !last.trim_end().ends_with(['.', ')']);
+            let last_open =
+                last.trim_end().ends_with([':', ',']) || !last.trim_end().ends_with(['.', ')']);
             if indent > last_indent || last_open {
                 last.push(' ');
                 last.push_str(line.trim());
@@ -313,10 +314,16 @@ fn recipient_lines(lines: &[String], hints: &Hints) -> Vec<(usize, String)> {
     found
 }
 
+/// Sentences a notice adds to every recipient, whatever the cause.
+static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)i'm not going to try again; this message has been in the queue too long\.?")
+        .expect("static regex")
+});
+
 fn read_block(recipient: Option<String>, lines: &[String]) -> Block {
     let context = lines
         .iter()
-        .map(|l| l.trim())
+        .map(|l| BOILERPLATE.replace_all(l, "").trim().to_string())
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
@@ -330,7 +337,13 @@ fn read_block(recipient: Option<String>, lines: &[String]) -> Block {
     let command = COMMAND
         .captures_iter(&context)
         .last()
-        .and_then(|c| c.iter().skip(1).flatten().next().map(|m| m.as_str().to_string()))
+        .and_then(|c| {
+            c.iter()
+                .skip(1)
+                .flatten()
+                .next()
+                .map(|m| m.as_str().to_string())
+        })
         .and_then(|word| command_from_words(&word));
     let action = if DELAYED.is_match(&context) {
         Some("delayed".to_string())
@@ -342,7 +355,9 @@ fn read_block(recipient: Option<String>, lines: &[String]) -> Block {
                 _ => "failed".to_string(),
             })
     };
-    let status = POSTFIX_DSN_FIELD.captures(&context).map(|c| c[1].to_string());
+    let status = POSTFIX_DSN_FIELD
+        .captures(&context)
+        .map(|c| c[1].to_string());
     Block {
         diagnostic: diagnostic(&context, recipient.as_deref()),
         recipient,
@@ -382,7 +397,10 @@ fn diagnostic(context: &str, recipient: Option<&str>) -> String {
         let end = rest.find("\n\n").unwrap_or(rest.len());
         let mut reply_text = rest[..end].to_string();
         // Stop at the notice's own words that follow the reply.
-        if let Some(pos) = reply_text.to_lowercase().find("\ni'm not going to try again") {
+        if let Some(pos) = reply_text
+            .to_lowercase()
+            .find("\ni'm not going to try again")
+        {
             reply_text.truncate(pos);
         }
         reply_text
@@ -482,7 +500,10 @@ mod tests {
                     550 5.7.1 service provider instead. x1si123.45 - gsmtp\n";
         let b = one(text);
         assert_eq!(b.recipient, None);
-        assert!(b.diagnostic.starts_with("550 5.7.1 [203.0.113.5] The IP you're using"));
+        assert!(
+            b.diagnostic
+                .starts_with("550 5.7.1 [203.0.113.5] The IP you're using")
+        );
         assert!(b.diagnostic.contains("directly to our servers"));
     }
 
@@ -498,7 +519,10 @@ mod tests {
         assert_eq!(b.status.as_deref(), Some("5.7.26"));
         assert_eq!(b.action.as_deref(), Some("failed"));
         assert_eq!(b.command, Some(SmtpCommand::Data));
-        assert_eq!(b.diagnostic, "550 5.7.26 This mail is unauthenticated more text");
+        assert_eq!(
+            b.diagnostic,
+            "550 5.7.26 This mail is unauthenticated more text"
+        );
     }
 
     #[test]
