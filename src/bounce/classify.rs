@@ -63,6 +63,8 @@ pub struct Input<'a> {
     pub recipient_domain: Option<&'a str>,
     /// `smtp`, `x-unix`… from the DSN.
     pub diagnostic_type: Option<&'a str>,
+    /// Whether the bounce quotes any words of the remote server.
+    pub has_diagnostic: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,7 +203,12 @@ impl Classifier {
         {
             return verdict("mailererror", MatchedBy::Context);
         }
-        if matches!(input.command, Some(SmtpCommand::Helo | SmtpCommand::Ehlo)) {
+        if matches!(
+            input.command,
+            Some(SmtpCommand::Helo | SmtpCommand::Ehlo | SmtpCommand::Connect)
+        ) && input.reply_code.is_none_or(|c| c >= 400)
+        {
+            // Refused before any message was offered: the refusal is about the client.
             return verdict("blocked", MatchedBy::Context);
         }
         if input
@@ -210,7 +217,7 @@ impl Classifier {
         {
             return verdict("syntaxerror", MatchedBy::ReplyCode);
         }
-        if text.trim().is_empty() && input.status.is_none() && input.reply_code.is_none() {
+        if !input.has_diagnostic && input.status.is_none() && input.reply_code.is_none() {
             verdict("undefined", MatchedBy::Context)
         } else {
             verdict("onhold", MatchedBy::Context)

@@ -92,6 +92,15 @@ pub fn parse(text: &str) -> DsnReport {
             if field_count > MAX_FIELDS {
                 break;
             }
+            // Some writers list several recipients in one block: a second recipient field
+            // starts the next recipient.
+            let starts_next = (name == "final-recipient" && current.final_recipient.is_some())
+                || (name == "original-recipient"
+                    && current.original_recipient.is_some()
+                    && current.final_recipient.is_some());
+            if starts_next && report.recipients.len() < MAX_RECIPIENTS {
+                report.recipients.push(std::mem::take(&mut current));
+            }
             apply_field(&mut report, &mut current, &name, &value);
         }
         if current.is_empty() {
@@ -291,6 +300,16 @@ mod tests {
                 text: "Reporting-MTA: dns; a.example\n\nFinal-Recipient: utf-8; 用户@例子.广告\n\
                        Action: failed\nStatus: 5.1.1\n",
                 recipients: &[("用户@例子.广告", "failed", "5.1.1")],
+            },
+            Case {
+                name: "two recipients in one block",
+                text: "Final-Recipient: rfc822; a@e.example\nAction: failed\nStatus: 5.2.2\n\
+                       Final-Recipient: rfc822; b@e.example\nOriginal-Recipient: rfc822;b@e.example\n\
+                       Action: failed\nStatus: 5.1.1\n",
+                recipients: &[
+                    ("a@e.example", "failed", "5.2.2"),
+                    ("b@e.example", "failed", "5.1.1"),
+                ],
             },
             Case {
                 name: "junk",

@@ -302,6 +302,21 @@ fn from_message(bytes: &[u8], rules: &FormRules) -> Option<Extracted> {
             deliveries = from_report(&inline, &blocks);
         }
     }
+    if !deliveries.iter().any(has_signal) {
+        // A MIME structure the parser could not follow (a boundary that does not match the
+        // header): read the raw body as text.
+        let raw = raw_body(bytes);
+        let inline = dsn::parse(scan::cut_original(&raw));
+        if inline
+            .recipients
+            .iter()
+            .any(|r| r.address().is_some() && (r.status.is_some() || r.diagnostic.is_some()))
+        {
+            form = Form::DeliveryStatus;
+            let raw_blocks = scan::scan(&raw, &hints);
+            deliveries = from_report(&inline, &raw_blocks);
+        }
+    }
     if deliveries.is_empty() {
         deliveries = blocks.into_iter().map(from_block).collect();
         if deliveries.len() == 1
@@ -322,6 +337,17 @@ fn from_message(bytes: &[u8], rules: &FormRules) -> Option<Extracted> {
         bounce_marked: bounce_marked || null_marked,
         deliveries,
     })
+}
+
+/// The body of a raw message (after the first blank line), as text.
+fn raw_body(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let start = text
+        .find("\r\n\r\n")
+        .map(|i| i + 4)
+        .or_else(|| text.find("\n\n").map(|i| i + 2))
+        .unwrap_or(0);
+    text[start..].to_string()
 }
 
 /// Whether a delivery carries any error information at all.
@@ -446,13 +472,21 @@ fn from_report(report: &DsnReport, blocks: &[Block]) -> Vec<Delivery> {
 }
 
 fn from_fields(fields: &RecipientFields, block: Option<&Block>) -> Delivery {
-    let diagnostic = fields
+    let mut diagnostic = fields
         .diagnostic
         .as_ref()
         .map(|d| reply::clean(&reply::unquote_relayed(&d.value)))
         .filter(|d| !d.is_empty())
         .or_else(|| block.map(|b| b.diagnostic.clone()))
         .unwrap_or_default();
+    // Sendmail keeps only the first line of a multi-line reply in the report; the
+    // transcript in the notice has all of it.
+    if let Some(b) = block
+        && b.diagnostic.len() > diagnostic.len()
+        && extends(&b.diagnostic, &diagnostic)
+    {
+        diagnostic = b.diagnostic.clone();
+    }
     let reported: Option<Status> = fields.status.as_deref().and_then(|s| s.parse().ok());
     let written = reply::find_status(&diagnostic);
     // A generic x.0.0 says less than the code in the reply itself.
@@ -497,6 +531,19 @@ fn from_fields(fields: &RecipientFields, block: Option<&Block>) -> Delivery {
     }
 }
 
+/// Whether `longer` is `shorter` continued (reply codes and case aside).
+fn extends(longer: &str, shorter: &str) -> bool {
+    let words = |t: &str| -> String {
+        reply::for_matching(t)
+            .split_whitespace()
+            .filter(|w| reply::find_status(w).is_none() && reply::find_reply_code(w).is_none())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (l, s) = (words(longer), words(shorter));
+    s.len() >= 12 && l.starts_with(&s)
+}
+
 /// "mx.example.net [192.0.2.1]" → "mx.example.net"; "[192.0.2.1]" → "192.0.2.1".
 fn host_of(value: &str) -> String {
     value
@@ -532,8 +579,10 @@ fn from_ses_json(text: &str) -> Option<Extracted> {
     if text.len() > MAX_JSON_BYTES {
         return None;
     }
-    // SNS e-mail subscriptions may append a footer after the JSON object.
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    // SNS e-mail subscriptions wrap long lines with "!" + newline + space, and append a
+    // footer after the JSON object.
+    let unwrapped = text.replace("!\r\n ", "").replace("!\n ", "");
+    let mut stream = serde_json::Deserializer::from_str(&unwrapped).into_iter::<Value>();
     let mut value = stream.next()?.ok()?;
     if let Some(inner) = value.get("Message").and_then(Value::as_str) {
         value = serde_json::from_str(inner).ok()?;

@@ -209,6 +209,7 @@ impl Explainer {
             remote_mta: remote.as_deref(),
             recipient_domain: recipient_domain.as_deref(),
             diagnostic_type: d.diagnostic_type.as_deref(),
+            has_diagnostic: !d.diagnostic.trim().is_empty(),
         };
         let verdict = match d.forced_reason {
             Some(reason) => classify::Verdict {

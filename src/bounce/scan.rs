@@ -115,7 +115,8 @@ static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
         | >>>\s*(rcpt|mail|data|ehlo|helo|starttls|quit)\b
         | \[(rcpt_to|mail_from|data|ehlo|helo)\]
         | but\s+(sender|my\s+name)\s+was\s+rejected
-        | smtp\s+command\s*:\s*(rcpt|mail|data|ehlo|helo)",
+        | smtp\s+command\s*:\s*(rcpt|mail|data|ehlo|helo)
+        | while\s+talking\s+to\s+\S+:\s*(?:<<<\s*)?([2-5][0-9]{2})[\s\-]",
     )
     .expect("static regex")
 });
@@ -316,17 +317,18 @@ fn recipient_lines(lines: &[String], hints: &Hints) -> Vec<(usize, String)> {
 
 /// Sentences a notice adds to every recipient, whatever the cause.
 static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)i'm not going to try again; this message has been in the queue too long\.?")
+    Regex::new(r"(?i)i'm\s+not\s+going\s+to\s+try\s+again;\s+this\s+message\s+has\s+been\s+in\s+the\s+queue\s+too\s+long\.?")
         .expect("static regex")
 });
 
 fn read_block(recipient: Option<String>, lines: &[String]) -> Block {
     let context = lines
         .iter()
-        .map(|l| BOILERPLATE.replace_all(l, "").trim().to_string())
+        .map(|l| l.trim())
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
+    let context = BOILERPLATE.replace_all(&context, "").trim().to_string();
     let remote_mta = HOST_SAID.captures(&context).and_then(|c| {
         c.iter()
             .skip(1)
@@ -377,6 +379,8 @@ fn command_from_words(words: &str) -> Option<SmtpCommand> {
         "mail from" | "mail" | "sender" => SmtpCommand::Mail,
         "end of data" | "data" | "final data" => SmtpCommand::Data,
         "initial connection" | "connect" => SmtpCommand::Connect,
+        // A reply right after "while talking to X:" answered the connection itself.
+        code if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => SmtpCommand::Connect,
         "ehlo" => SmtpCommand::Ehlo,
         "helo" | "my name" => SmtpCommand::Helo,
         "starttls" => SmtpCommand::Starttls,
@@ -388,22 +392,37 @@ fn command_from_words(words: &str) -> Option<SmtpCommand> {
 
 /// The remote server's reply in a block, or the block's own words without the recipient.
 fn diagnostic(context: &str, recipient: Option<&str>) -> String {
-    let text = if let Some(start) = REPLY_START
-        .captures(context)
-        .and_then(|c| c.iter().skip(1).flatten().next().map(|m| m.start()))
-    {
-        // From the reply code to the end of its paragraph.
-        let rest = &context[start..];
-        let end = rest.find("\n\n").unwrap_or(rest.len());
-        let mut reply_text = rest[..end].to_string();
-        // Stop at the notice's own words that follow the reply.
-        if let Some(pos) = reply_text
-            .to_lowercase()
-            .find("\ni'm not going to try again")
-        {
-            reply_text.truncate(pos);
-        }
-        reply_text
+    // Every reply in the block, each from its code to the end of its (logical) line; what
+    // follows a reply is the notice's own words (Sendmail's "554 5.0.0 Service
+    // unavailable"). The longest is the most complete (Sendmail's transcript repeats the
+    // "(reason: …)" line in full).
+    let replies: Vec<String> = REPLY_START
+        .captures_iter(context)
+        .filter_map(|c| {
+            let inside_parens = c.get(3).is_some();
+            let start = c.iter().skip(1).flatten().next()?.start();
+            let rest = &context[start..];
+            let mut end = rest.find('\n').unwrap_or(rest.len());
+            if inside_parens {
+                // "(reason: 550 …) (expanded from: …)": stop at the wrapper's parenthesis.
+                let mut depth = 1i32;
+                for (i, ch) in rest[..end].char_indices() {
+                    match ch {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+            }
+            Some(rest[..end].trim_end().to_string())
+        })
+        .collect();
+    let text = if let Some(longest) = replies.into_iter().max_by_key(|r| r.len()) {
+        longest
     } else {
         let mut words: Vec<&str> = context.lines().collect();
         if let (Some(first), Some(addr)) = (words.first(), recipient) {
