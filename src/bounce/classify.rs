@@ -9,10 +9,13 @@
 //!
 //! Within a tier, files are tried by their `order` and name, patterns in file order; the
 //! first pattern whose constraints (reply code, status, command, rejecting host) hold wins.
-//! All patterns are compiled once into one `RegexSet`, so a reply is scanned once whatever
-//! the number of patterns.
+//! All patterns are compiled once. A reply is first scanned once with an Aho-Corasick
+//! automaton of the literals every match of a pattern must start with; only the patterns
+//! whose literals occur are then run, in precedence order, until one holds.
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexBuilder};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 use crate::plan::PlaybookError;
 
@@ -77,7 +80,8 @@ pub struct Verdict {
 
 /// The compiled playbook patterns.
 pub struct Classifier {
-    set: RegexSet,
+    regexes: Vec<Regex>,
+    prefilter: Prefilter,
     patterns: Vec<RankedPattern>,
     markers: Vec<(usize, Regex)>,
     sender_domain: Vec<Regex>,
@@ -91,6 +95,117 @@ fn compile_error(what: &str, pattern: &str, e: regex::Error) -> PlaybookError {
     }
 }
 
+/// A playbook pattern: written lowercase, matched on lowercased text, with ASCII word
+/// boundaries (a Unicode `\b` keeps the regex out of its fast DFA on non-ASCII text).
+fn pattern_regex(id: &str, pattern: &str) -> Result<Regex, PlaybookError> {
+    RegexBuilder::new(&dfa_friendly(pattern))
+        .build()
+        .map_err(|e| compile_error(id, pattern, e))
+}
+
+/// The literals that start every match of each pattern, in one Aho-Corasick automaton.
+struct Prefilter {
+    automaton: AhoCorasick,
+    /// For each literal of the automaton, the patterns it may start.
+    owners: Vec<Vec<usize>>,
+    /// Patterns without usable literals: always tried.
+    always: Vec<usize>,
+    count: usize,
+}
+
+impl Prefilter {
+    fn new(book: &BounceBook) -> Result<Self, PlaybookError> {
+        let mut extractor = Extractor::new();
+        extractor
+            .kind(ExtractKind::Prefix)
+            .limit_class(8)
+            .limit_repeat(4)
+            .limit_literal_len(24)
+            .limit_total(4000);
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut index_of: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut always = Vec::new();
+        for (i, p) in book.patterns.iter().enumerate() {
+            let hir = regex_syntax::ParserBuilder::new()
+                .build()
+                .parse(&dfa_friendly(&p.pattern.pattern))
+                .map_err(|e| PlaybookError::Parse {
+                    path: p.file.clone(),
+                    message: format!("pattern {}: {e}", p.pattern.id),
+                })?;
+            let seq = extractor.extract(&hir);
+            match seq.literals() {
+                Some(lits) if !lits.is_empty() && lits.iter().all(|l| !l.is_empty()) => {
+                    for lit in lits {
+                        let bytes = lit.as_bytes().to_vec();
+                        let slot = *index_of.entry(bytes.clone()).or_insert_with(|| {
+                            literals.push(bytes);
+                            owners.push(Vec::new());
+                            owners.len() - 1
+                        });
+                        if !owners[slot].contains(&i) {
+                            owners[slot].push(i);
+                        }
+                    }
+                }
+                _ => always.push(i),
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&literals)
+            .map_err(|e| PlaybookError::Parse {
+                path: super::playbook::DIR.to_string(),
+                message: format!("pattern literals: {e}"),
+            })?;
+        Ok(Prefilter {
+            automaton,
+            owners,
+            always,
+            count: book.patterns.len(),
+        })
+    }
+
+    /// The patterns that may match `text`, in precedence order.
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut hit = vec![false; self.count];
+        for &i in &self.always {
+            hit[i] = true;
+        }
+        for m in self.automaton.find_overlapping_iter(text) {
+            for &i in &self.owners[m.pattern().as_usize()] {
+                hit[i] = true;
+            }
+        }
+        hit.iter()
+            .enumerate()
+            .filter_map(|(i, &h)| h.then_some(i))
+            .collect()
+    }
+}
+
+/// `\b` as an ASCII word boundary, which the lazy DFA supports on any text.
+fn dfa_friendly(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('b') => out.push_str("(?-u:\\b)"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn regex(what: &str, pattern: &str) -> Result<Regex, PlaybookError> {
     RegexBuilder::new(pattern)
         .case_insensitive(true)
@@ -100,25 +215,11 @@ fn regex(what: &str, pattern: &str) -> Result<Regex, PlaybookError> {
 
 impl Classifier {
     pub fn new(book: &BounceBook) -> Result<Self, PlaybookError> {
-        let sources: Vec<&str> = book
-            .patterns
-            .iter()
-            .map(|p| p.pattern.pattern.as_str())
-            .collect();
-        let set = RegexSetBuilder::new(&sources)
-            .case_insensitive(true)
-            .size_limit(64 * 1024 * 1024)
-            .dfa_size_limit(16 * 1024 * 1024)
-            .build()
-            .map_err(|e| {
-                // Name the pattern that does not compile.
-                for p in &book.patterns {
-                    if let Err(e) = regex(&p.pattern.id, &p.pattern.pattern) {
-                        return e;
-                    }
-                }
-                compile_error("pattern set", "", e)
-            })?;
+        let mut regexes = Vec::with_capacity(book.patterns.len());
+        for p in &book.patterns {
+            regexes.push(pattern_regex(&p.pattern.id, &p.pattern.pattern)?);
+        }
+        let prefilter = Prefilter::new(book)?;
         let mut markers = Vec::new();
         for (i, provider) in book.providers.iter().enumerate() {
             for m in &provider.markers {
@@ -138,7 +239,8 @@ impl Classifier {
             .map(|b| regex(&format!("blocklist {}", b.name), &b.pattern))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Classifier {
-            set,
+            regexes,
+            prefilter,
             patterns: book.patterns.clone(),
             markers,
             sender_domain,
@@ -165,9 +267,9 @@ impl Classifier {
         }
         let text = bounded(input.text);
         if !text.is_empty() {
-            for index in self.set.matches(text).iter() {
+            for index in self.prefilter.candidates(text) {
                 let ranked = &self.patterns[index];
-                if constraints_hold(ranked, input) {
+                if constraints_hold(ranked, input) && self.regexes[index].is_match(text) {
                     return Verdict {
                         reason: ranked.pattern.reason.clone(),
                         matched_by: match ranked.tier {
@@ -226,7 +328,11 @@ impl Classifier {
 
     /// Whether any pattern matches at all (used to tell a reply from unrelated text).
     pub fn matches_any(&self, text: &str) -> bool {
-        self.set.is_match(bounded(text))
+        let text = bounded(text);
+        self.prefilter
+            .candidates(text)
+            .into_iter()
+            .any(|i| self.regexes[i].is_match(text))
     }
 
     /// The provider that rejected: by host name, then by words only it writes, then by the
@@ -324,6 +430,41 @@ fn constraints_hold(ranked: &RankedPattern, input: &Input) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assets::Assets;
+
+    #[test]
+    fn the_prefilter_never_hides_a_matching_pattern() {
+        let book = BounceBook::load(&Assets::default()).unwrap();
+        let classifier = Classifier::new(&book).unwrap();
+        let mut texts: Vec<String> = book
+            .patterns
+            .iter()
+            .flat_map(|p| {
+                p.pattern.pattern.split('|').map(|alt| {
+                    // A sample text per alternative: the alternative without regex syntax.
+                    alt.chars()
+                        .filter(|c| c.is_alphanumeric() || *c == ' ')
+                        .collect::<String>()
+                })
+            })
+            .collect();
+        texts.push("550 5.7.1 client host [192.0.2.1] blocked using zen.spamhaus.org".into());
+        texts.push("421 4.7.0 [tss04] messages from 192.0.2.1 temporarily deferred".into());
+        for text in texts {
+            let text = crate::bounce::reply::for_matching(&text);
+            let brute: Vec<usize> = (0..classifier.regexes.len())
+                .filter(|&i| classifier.regexes[i].is_match(&text))
+                .collect();
+            let candidates = classifier.prefilter.candidates(&text);
+            for i in brute {
+                assert!(
+                    candidates.contains(&i),
+                    "pattern {} matches {text:?} but the prefilter skipped it",
+                    book.patterns[i].pattern.id
+                );
+            }
+        }
+    }
 
     #[test]
     fn host_suffixes_respect_labels() {

@@ -279,6 +279,15 @@ impl BounceBook {
             if !ids.insert(pat.id.as_str()) {
                 return Err(err(&p.file, format!("pattern id {} is used twice", pat.id)));
             }
+            if has_uppercase_literal(&pat.pattern) {
+                return Err(err(
+                    &p.file,
+                    format!(
+                        "pattern {}: write patterns in lowercase (they match the lowercased reply)",
+                        pat.id
+                    ),
+                ));
+            }
             if !known_reason(&pat.reason) {
                 return Err(err(
                     &p.file,
@@ -324,5 +333,49 @@ impl BounceBook {
 
     pub fn provider(&self, id: &str) -> Option<&Provider> {
         self.providers.iter().find(|p| p.id == id)
+    }
+}
+
+/// An uppercase letter outside an escape (`\S`, `\B` are escapes, `A` is not).
+fn has_uppercase_literal(pattern: &str) -> bool {
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            chars.next();
+        } else if c.is_uppercase() {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_playbooks_load_and_check() {
+        let book = BounceBook::load(&Assets::default()).expect("bounce playbooks");
+        assert!(book.patterns.len() > 100);
+        // Provider-specific patterns come before generic ones.
+        let first_text = book
+            .patterns
+            .iter()
+            .position(|p| p.tier == Tier::Text)
+            .unwrap();
+        assert!(
+            book.patterns[first_text..]
+                .iter()
+                .all(|p| p.tier == Tier::Text)
+        );
+        for provider in ["google", "microsoft", "yahoo", "apple"] {
+            assert!(book.provider(provider).is_some(), "{provider}");
+        }
+    }
+
+    #[test]
+    fn uppercase_literals_are_found_outside_escapes() {
+        assert!(!has_uppercase_literal(r"\S+ \d\B spam"));
+        assert!(has_uppercase_literal("Spam"));
     }
 }
