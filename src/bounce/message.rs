@@ -73,7 +73,17 @@ pub struct Extracted {
 pub struct FormRules {
     pub bounce_subject: Regex,
     pub auto_reply_subject: Regex,
+    pub feedback_subject: Regex,
 }
+
+/// Headers only automatic replies carry (RFC 3834 and common vendor headers).
+const AUTO_REPLY_HEADERS: &[&str] = &[
+    "X-Autoreply",
+    "X-Autorespond",
+    "X-Autoresponder",
+    "X-Apple-Action",
+    "X-Vacation",
+];
 
 static HEADER_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,62}):").expect("static regex"));
@@ -266,7 +276,28 @@ fn from_message(bytes: &[u8], rules: &FormRules) -> Option<Extracted> {
         || !failed_recipients.is_empty()
         || rules.bounce_subject.is_match(&subject);
 
-    if !bounce_marked && rules.auto_reply_subject.is_match(&subject) {
+    if !bounce_marked && rules.feedback_subject.is_match(&subject) {
+        // Complaint reports that are not ARF (Microsoft's JMRP, for one).
+        return Some(Extracted {
+            form: Form::FeedbackReport,
+            sender,
+            reporting_mta,
+            bounce_marked: true,
+            deliveries: vec![Delivery {
+                recipient: collected.original_recipient.clone(),
+                diagnostic: subject,
+                forced_reason: Some("feedback"),
+                ..Delivery::default()
+            }],
+        });
+    }
+    let auto_reply_header = AUTO_REPLY_HEADERS
+        .iter()
+        .any(|h| message.header_raw(*h).is_some())
+        || message
+            .header_raw("Precedence")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("auto_reply"));
+    if !bounce_marked && (auto_reply_header || rules.auto_reply_subject.is_match(&subject)) {
         return Some(Extracted {
             form: Form::AutoReply,
             sender: to,
@@ -683,6 +714,7 @@ mod tests {
         FormRules {
             bounce_subject: Regex::new(r"(?i)undeliver|delivery status|failure notice").unwrap(),
             auto_reply_subject: Regex::new(r"(?i)out of (the )?office|automatic reply").unwrap(),
+            feedback_subject: Regex::new(r"(?i)complaint about message from").unwrap(),
         }
     }
 

@@ -84,6 +84,7 @@ impl Explainer {
         let rules = FormRules {
             bounce_subject: any("bounce_subject", &book.extract.bounce_subject)?,
             auto_reply_subject: any("auto_reply_subject", &book.extract.auto_reply_subject)?,
+            feedback_subject: any("feedback_subject", &book.extract.feedback_subject)?,
         };
         Ok(Explainer {
             book,

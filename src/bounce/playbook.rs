@@ -123,6 +123,9 @@ pub struct Extract {
     pub bounce_subject: Vec<String>,
     /// Subjects that mark a message as an automatic reply.
     pub auto_reply_subject: Vec<String>,
+    /// Subjects of complaint reports that are not in ARF format.
+    #[serde(default)]
+    pub feedback_subject: Vec<String>,
 }
 
 /// A pattern file's tier: provider-specific words win over generic ones.

@@ -116,7 +116,12 @@ static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
         | \[(rcpt_to|mail_from|data|ehlo|helo)\]
         | but\s+(sender|my\s+name)\s+was\s+rejected
         | smtp\s+command\s*:\s*(rcpt|mail|data|ehlo|helo)
-        | while\s+talking\s+to\s+\S+:\s*(?:<<<\s*)?([2-5][0-9]{2})[\s\-]",
+        | while\s+talking\s+to\s+\S+:\s*(?:<<<\s*)?([2-5][0-9]{2})[\s\-]
+        | does\s+not\s+like\s+(recipient)
+        | failed\s+(on\s+data\s+command|after\s+i\s+sent\s+the\s+message)
+        | but\s+(greeting)\s+failed
+        | \bin:\s+(rcpt|mail|data|ehlo|helo)\b
+        | refused\s+to\s+talk\s+to\s+(me)",
     )
     .expect("static regex")
 });
@@ -142,14 +147,16 @@ static REPLY_START: LazyLock<Regex> = LazyLock::new(|| {
           (?:said|returned|replied|responded|response|reply|error|message|reason|diagnostic-code|smtp)\s*:\s*(?:smtp;\s*)?(?:\x22|')?([2-5][0-9]{2}[\s\-])
         | <<<\s*([2-5][0-9]{2}[\s\-])
         | \(reason:\s*([2-5][0-9]{2}[\s\-])
-        | (?:^|\n)\s*([2-5][0-9]{2}[\s\-])",
+        | (?:^|\n)\s*\#?([2-5][0-9]{2}[\s\-])
+        | returned\s+'([2-5][0-9]{2}[\s\-])
+        | \bout:\s*([2-5][0-9]{2}[\s\-])",
     )
     .expect("static regex")
 });
 
 /// Trailing remarks that are not the remote server's words.
 static REPLY_TAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\s*\(in\s+reply\s+to\s+[^)]*\)\)?\s*$").expect("static regex")
+    Regex::new(r"(?i)(?:\s*\(in\s+reply\s+to\s+[^)]*\)\)?|\s*\#\#|')\s*$").expect("static regex")
 });
 
 /// Local parts that never are the failed recipient of a bounce.
@@ -375,14 +382,16 @@ fn command_from_words(words: &str) -> Option<SmtpCommand> {
     let w = words.to_lowercase().replace('_', " ");
     let w = w.split_whitespace().collect::<Vec<_>>().join(" ");
     Some(match w.as_str() {
-        "rcpt to" | "rcpt" => SmtpCommand::Rcpt,
+        "rcpt to" | "rcpt" | "recipient" => SmtpCommand::Rcpt,
         "mail from" | "mail" | "sender" => SmtpCommand::Mail,
-        "end of data" | "data" | "final data" => SmtpCommand::Data,
-        "initial connection" | "connect" => SmtpCommand::Connect,
+        "end of data" | "data" | "final data" | "on data command" | "after i sent the message" => {
+            SmtpCommand::Data
+        }
+        "initial connection" | "connect" | "greeting" => SmtpCommand::Connect,
         // A reply right after "while talking to X:" answered the connection itself.
         code if code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()) => SmtpCommand::Connect,
         "ehlo" => SmtpCommand::Ehlo,
-        "helo" | "my name" => SmtpCommand::Helo,
+        "helo" | "my name" | "me" => SmtpCommand::Helo,
         "starttls" => SmtpCommand::Starttls,
         "auth" => SmtpCommand::Auth,
         "quit" => SmtpCommand::Quit,
