@@ -252,8 +252,35 @@ fn from_message(bytes: &[u8], rules: &FormRules) -> Option<Extracted> {
         .iter()
         .find_map(|r| r.reporting_mta.as_ref().map(|t| t.value.clone()));
 
+    // A complaint report: an ARF part, or a report whose MIME structure could not be
+    // followed (the fields are then read from the raw body), or Apple's unsubscribe report.
+    let report_type = message
+        .content_type()
+        .and_then(|ct| ct.attribute("report-type"))
+        .map(str::to_ascii_lowercase);
+    if collected.feedback.is_none() && report_type.as_deref() == Some("feedback-report") {
+        collected.feedback = Some(raw_body(bytes));
+    }
+    let apple_unsubscribe = message
+        .header_raw("X-Apple-Unsubscribe")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if apple_unsubscribe && collected.feedback.is_none() {
+        return Some(Extracted {
+            form: Form::FeedbackReport,
+            sender: to,
+            reporting_mta,
+            bounce_marked: true,
+            deliveries: vec![Delivery {
+                recipient: from,
+                diagnostic: "Feedback-Type: opt-out".into(),
+                forced_reason: Some("feedback"),
+                ..Delivery::default()
+            }],
+        });
+    }
     if let Some(feedback) = &collected.feedback {
         let recipient = feedback_field(feedback, "original-rcpt-to")
+            .or_else(|| feedback_field(feedback, "removal-recipient"))
             .or_else(|| collected.original_recipient.clone());
         let kind = feedback_field(feedback, "feedback-type").unwrap_or_else(|| "abuse".into());
         return Some(Extracted {

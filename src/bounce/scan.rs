@@ -56,6 +56,9 @@ static ORIGINAL_MESSAGE_CUT: LazyLock<Regex> = LazyLock::new(|| {
                      forwarded\s+message|message\s+header|headers?\s+of\s+(?:the\s+)?original|
                      original\s+mail|your\s+message\s+follows)
           | message\s+headers\s+follow
+          | below\s+is\s+a\s+copy\s+of\s+the\s+original\s+message
+          | original\s+message\s+headers:?
+          | included\s+is\s+a\s+copy\s+of\s+the\s+message\s+header
           | original\s+message\s+follows
           | the\s+original\s+message\s+(?:was|headers?)
           | below\s+this\s+line\s+is\s+a\s+copy
