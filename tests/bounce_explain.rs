@@ -399,6 +399,25 @@ fn hostile_inputs_never_panic() {
         b"{\"notificationType\":\"Bounce\",\"bounce\":{\"bouncedRecipients\":[{}]}}".to_vec(),
     );
     inputs.push(b"{\"notificationType\":\"Bounce\"".to_vec());
+    // Every fixture cut short at many points and with bytes flipped.
+    let mut dir: Vec<_> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dir.sort();
+    for path in dir {
+        let bytes = std::fs::read(&path).unwrap();
+        for step in 1..=12 {
+            let cut = bytes.len() * step / 13;
+            inputs.push(bytes[..cut].to_vec());
+            let mut flipped = bytes.clone();
+            for i in (step * 7..flipped.len()).step_by(97 + step) {
+                flipped[i] = flipped[i].wrapping_add((step as u8).wrapping_mul(31));
+            }
+            inputs.push(flipped);
+        }
+    }
     for input in inputs {
         let _ = explain(&input);
     }

@@ -19,6 +19,21 @@ use super::status::{SmtpCommand, Status};
 /// Largest JSON notification read.
 const MAX_JSON_BYTES: usize = 1024 * 1024;
 
+/// Longest diagnostic read from a report: replies are a few hundred bytes.
+const MAX_DIAGNOSTIC_BYTES: usize = 8 * 1024;
+
+/// At most `max` bytes of `text`, cut on a character boundary.
+fn bounded(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// How the input carried its information.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -215,6 +230,7 @@ fn from_message(bytes: &[u8], rules: &FormRules) -> Option<Extracted> {
             v.split(',')
                 .map(|a| a.trim().trim_matches(['<', '>']).to_string())
                 .filter(|a| a.contains('@'))
+                .take(500)
                 .collect()
         })
         .unwrap_or_default();
@@ -533,7 +549,12 @@ fn from_fields(fields: &RecipientFields, block: Option<&Block>) -> Delivery {
     let mut diagnostic = fields
         .diagnostic
         .as_ref()
-        .map(|d| reply::clean(&reply::unquote_relayed(&d.value)))
+        .map(|d| {
+            reply::clean(&reply::unquote_relayed(bounded(
+                &d.value,
+                MAX_DIAGNOSTIC_BYTES,
+            )))
+        })
         .filter(|d| !d.is_empty())
         .or_else(|| block.map(|b| b.diagnostic.clone()))
         .unwrap_or_default();

@@ -291,12 +291,13 @@ fn recipient_lines(lines: &[String], hints: &Hints) -> Vec<(usize, String)> {
         }
     };
     // 1. Recipients the headers already name.
-    for known in &hints.known_recipients {
-        if let Some(i) = lines
-            .iter()
-            .position(|l| l.to_lowercase().contains(&known.to_lowercase()))
-        {
-            push(i, known.clone(), &mut found);
+    if !hints.known_recipients.is_empty() {
+        let lowered: Vec<String> = lines.iter().map(|l| l.to_lowercase()).collect();
+        for known in hints.known_recipients.iter().take(MAX_RECIPIENTS) {
+            let needle = known.to_lowercase();
+            if let Some(i) = lowered.iter().position(|l| l.contains(&needle)) {
+                push(i, known.clone(), &mut found);
+            }
         }
     }
     if !found.is_empty() {
