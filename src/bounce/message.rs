@@ -457,7 +457,8 @@ fn collect(message: &Message, out: &mut Collected) {
             ("message", "feedback-report") => {
                 out.feedback = Some(String::from_utf8_lossy(part.contents()).into_owned());
             }
-            ("message", "rfc822" | "global") | ("text", "rfc822-headers" | "global-headers") => {
+            ("message", "rfc822" | "global" | "global-headers")
+            | ("text", "rfc822-headers" | "global-headers") => {
                 let nested;
                 let original = match &part.body {
                     PartType::Message(m) => Some(m),
