@@ -466,6 +466,227 @@ mod tests {
         }
     }
 
+    /// (text, reply, status, command, action, remote, diagnostic type) → reason, by what.
+    #[test]
+    fn precedence_and_constraints() {
+        let book = BounceBook::load(&Assets::default()).unwrap();
+        let classifier = Classifier::new(&book).unwrap();
+        type Row<'a> = (
+            &'a str,
+            Option<u16>,
+            Option<&'a str>,
+            Option<SmtpCommand>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+            MatchedBy,
+        );
+        let rows: &[Row] = &[
+            // A provider pattern wins over a generic one and over the status.
+            (
+                "550 5.7.26 this mail is unauthenticated",
+                Some(550),
+                Some("5.7.26"),
+                None,
+                None,
+                None,
+                None,
+                "authfailure",
+                MatchedBy::ProviderPattern,
+            ),
+            // The same words mean different things depending on the rejecting host.
+            (
+                "421 4.7.0 [tss04] messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints",
+                Some(421),
+                Some("4.7.0"),
+                None,
+                None,
+                Some("mta5.am0.yahoodns.net"),
+                None,
+                "rejected",
+                MatchedBy::ProviderPattern,
+            ),
+            (
+                "421 4.7.0 [tss04] messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints",
+                Some(421),
+                Some("4.7.0"),
+                None,
+                None,
+                None,
+                None,
+                "badreputation",
+                MatchedBy::ProviderPattern,
+            ),
+            // Words about a missing user at MAIL FROM are about the sender.
+            (
+                "550 5.1.0 <a@b.example>: user unknown",
+                Some(550),
+                Some("5.1.0"),
+                Some(SmtpCommand::Mail),
+                None,
+                None,
+                None,
+                "rejected",
+                MatchedBy::TextPattern,
+            ),
+            (
+                "550 5.1.1 <a@b.example>: user unknown",
+                Some(550),
+                Some("5.1.1"),
+                Some(SmtpCommand::Rcpt),
+                None,
+                None,
+                None,
+                "userunknown",
+                MatchedBy::TextPattern,
+            ),
+            // A size limit for one mailbox is not a size limit of the system.
+            (
+                "552 5.2.3 message size exceeds fixed maximum message size",
+                Some(552),
+                Some("5.2.3"),
+                None,
+                None,
+                None,
+                None,
+                "exceedlimit",
+                MatchedBy::TextPattern,
+            ),
+            (
+                "552 5.3.4 message size exceeds fixed maximum message size",
+                Some(552),
+                Some("5.3.4"),
+                None,
+                None,
+                None,
+                None,
+                "mesgtoobig",
+                MatchedBy::TextPattern,
+            ),
+            // No words that match: the exact status, then its family, then the reply code.
+            (
+                "550 5.2.2 nope",
+                Some(550),
+                Some("5.2.2"),
+                None,
+                None,
+                None,
+                None,
+                "mailboxfull",
+                MatchedBy::Status,
+            ),
+            (
+                "550 5.7.99 nope",
+                Some(550),
+                Some("5.7.99"),
+                None,
+                None,
+                None,
+                None,
+                "securityerror",
+                MatchedBy::StatusFamily,
+            ),
+            (
+                "525 nope",
+                Some(525),
+                None,
+                None,
+                None,
+                None,
+                None,
+                "suspend",
+                MatchedBy::ReplyCode,
+            ),
+            // Then the context of the bounce.
+            (
+                "",
+                None,
+                None,
+                None,
+                Some("delayed"),
+                None,
+                None,
+                "expired",
+                MatchedBy::Context,
+            ),
+            (
+                "procmail exited 75",
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some("x-unix"),
+                "mailererror",
+                MatchedBy::Context,
+            ),
+            (
+                "554 nope",
+                Some(554),
+                None,
+                Some(SmtpCommand::Helo),
+                None,
+                None,
+                None,
+                "blocked",
+                MatchedBy::Context,
+            ),
+            (
+                "something odd",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "onhold",
+                MatchedBy::Context,
+            ),
+            (
+                "",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "undefined",
+                MatchedBy::Context,
+            ),
+            (
+                "250 2.0.0 ok",
+                Some(250),
+                Some("2.0.0"),
+                None,
+                None,
+                None,
+                None,
+                "delivered",
+                MatchedBy::Status,
+            ),
+        ];
+        for (text, reply, status, command, action, remote, dtype, want, by) in rows {
+            let input = Input {
+                text,
+                reply_code: *reply,
+                status: status.map(|s| s.parse().unwrap()),
+                command: *command,
+                action: *action,
+                remote_mta: *remote,
+                recipient_domain: None,
+                diagnostic_type: *dtype,
+                has_diagnostic: !text.is_empty(),
+            };
+            let got = classifier.classify(&book, &input);
+            assert_eq!(
+                (got.reason.as_str(), got.matched_by),
+                (*want, *by),
+                "{text:?}"
+            );
+        }
+    }
+
     #[test]
     fn host_suffixes_respect_labels() {
         assert!(domain_ends_with("gmail-smtp-in.l.google.com", "google.com"));
