@@ -2,9 +2,10 @@
 //! reply to, for each recipient, the reason (in Sisimai's vocabulary), the findings to
 //! re-check, the `mxdoctor check` command to run and the fix in plain words.
 //!
-//! Pipeline: [`input`] (bounded read) → [`message`] (MIME, reports, notices, pastes) →
-//! [`classify`] (playbook patterns, status and reply codes) → [`report`] (words from
-//! `playbooks/bounces/`, rendered through `templates/bounce/`).
+//! Pipeline: [`input`] (bounded read) → [`message`] (MIME via mail-parser; RFC 3464 blocks
+//! via [`dsn`]; notices and pastes via [`scan`] and [`reply`]; SES JSON via [`ses`]) →
+//! [`classify`] (playbook patterns, status and reply codes, see its precedence) →
+//! [`report`] (words from `playbooks/bounces/`, rendered through `templates/bounce/`).
 
 pub mod classify;
 pub mod dsn;
@@ -14,6 +15,7 @@ pub mod playbook;
 pub mod reply;
 pub mod report;
 pub mod scan;
+pub mod ses;
 pub mod status;
 
 use std::net::IpAddr;
