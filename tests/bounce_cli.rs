@@ -75,7 +75,7 @@ fn reads_a_pasted_reply_from_standard_input() {
         assert_eq!(code, 0, "{stderr}");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let r = &v["recipients"][0];
-        assert_eq!(r["reason"], "norelaying");
+        assert_eq!(r["reason"], "blocked");
         assert_eq!(r["provider"], "google");
         assert_eq!(r["reply_code"], 550);
         assert_eq!(r["status"], "5.7.1");
