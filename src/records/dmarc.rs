@@ -1,5 +1,5 @@
 //! DMARC policy records (`_dmarc.<domain>` TXT) and the DNS Tree Walk that finds the record
-//! that applies to a domain and its Organizational Domain (DMARCbis, RFC 9989 §4.10).
+//! that applies to a domain and its Organizational Domain (DMARCbis, RFC 9989: DNS Tree Walk).
 //!
 //! ```text
 //! record    = "v=DMARC1" *( ";" tag ) [ ";" ]         ; must start with v=DMARC1
@@ -92,7 +92,7 @@ pub struct DmarcRecord {
 
 impl DmarcRecord {
     /// The policy receivers apply to the domain that published the record: p=, or "none" when
-    /// p= is missing or invalid but reports are requested (RFC 9989 §4.10.1).
+    /// p= is missing or invalid but reports are requested (RFC 9989, DMARC Policy Discovery).
     pub fn effective_policy(&self) -> Option<Policy> {
         self.policy
             .or_else(|| (!self.rua.is_empty()).then_some(Policy::None))
@@ -243,12 +243,14 @@ pub fn parse(txt: &str) -> DmarcRecord {
         }
     }
     check_policy_tags(&list, &record, bad_policies, &mut problems);
+    // What makes receivers discard the record first.
+    problems.sort_by_key(|p| !p.fatal);
     record.problems = problems;
     record
 }
 
 /// p= is required in substance: without a valid p= (or with an invalid sp=/np=) receivers fall
-/// back to p=none when reports are requested, and ignore the record otherwise (RFC 9989 §4.10.1).
+/// back to p=none when reports are requested, and ignore the record otherwise (RFC 9989, DMARC Policy Discovery).
 fn check_policy_tags(
     list: &TagList<'_>,
     record: &DmarcRecord,
@@ -380,7 +382,7 @@ pub struct Level<'a> {
 }
 
 /// The levels a receiver actually uses: the walk stops at a record with psd=n (anywhere) or
-/// psd=y (above the starting domain), RFC 9989 §4.10 steps 2 and 7.
+/// psd=y (above the starting domain), RFC 9989 DNS Tree Walk, steps 2 and 7.
 fn retrieved<'w, 'a>(walk: &'w [Level<'a>]) -> &'w [Level<'a>] {
     for (i, level) in walk.iter().enumerate() {
         let psd = level.record.and_then(|r| r.psd.as_deref());
@@ -391,7 +393,7 @@ fn retrieved<'w, 'a>(walk: &'w [Level<'a>]) -> &'w [Level<'a>] {
     walk
 }
 
-/// The Organizational Domain of the first domain of `walk` (RFC 9989 §4.10.2).
+/// The Organizational Domain of the first domain of `walk` (RFC 9989, Organizational Domain Discovery).
 pub fn organizational_domain(walk: &[Level<'_>]) -> Option<String> {
     let start = walk.first()?.domain;
     let levels = retrieved(walk);
@@ -425,7 +427,7 @@ pub enum Applies {
     Nothing,
 }
 
-/// Policy discovery (RFC 9989 §4.10.1): the domain's own record, else that of its
+/// Policy discovery (RFC 9989, DMARC Policy Discovery): the domain's own record, else that of its
 /// Organizational Domain, else that of a Public Suffix Domain (psd=y) above it.
 pub fn discover(walk: &[Level<'_>]) -> Applies {
     let Some(first) = walk.first() else {
@@ -448,6 +450,61 @@ pub fn discover(walk: &[Level<'_>]) -> Applies {
             domain: psd.domain.to_string(),
         },
         None => Applies::Nothing,
+    }
+}
+
+/// The records a tree walk found: for each level, the domain and its single DMARC record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Walk {
+    levels: Vec<(String, Option<DmarcRecord>)>,
+}
+
+impl Walk {
+    /// Build from the TXT records of each `_dmarc` name, the starting domain first.
+    pub fn new<'a>(levels: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Self {
+        Walk {
+            levels: levels
+                .into_iter()
+                .map(|(domain, txts)| (domain.to_string(), single_record(txts).map(|t| parse(t))))
+                .collect(),
+        }
+    }
+
+    fn levels(&self) -> Vec<Level<'_>> {
+        self.levels
+            .iter()
+            .map(|(domain, record)| Level {
+                domain,
+                record: record.as_ref(),
+            })
+            .collect()
+    }
+
+    pub fn discover(&self) -> Applies {
+        discover(&self.levels())
+    }
+
+    pub fn organizational_domain(&self) -> Option<String> {
+        organizational_domain(&self.levels())
+    }
+
+    /// The record of `domain`, if it is a level of the walk and has exactly one.
+    pub fn record(&self, domain: &str) -> Option<&DmarcRecord> {
+        self.levels
+            .iter()
+            .find(|(d, _)| d == domain)
+            .and_then(|(_, r)| r.as_ref())
+    }
+
+    /// The domain whose record applies to the starting domain, and that record.
+    pub fn applying(&self) -> Option<(&str, &DmarcRecord)> {
+        let domain = match self.discover() {
+            Applies::Own => self.levels.first()?.0.clone(),
+            Applies::Inherited { domain } => domain,
+            Applies::Nothing => return None,
+        };
+        let (domain, record) = self.levels.iter().find(|(d, _)| *d == domain)?;
+        Some((domain.as_str(), record.as_ref()?))
     }
 }
 
