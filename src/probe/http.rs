@@ -19,6 +19,9 @@ use super::dns::DnsClient;
 /// Largest CA file read for `--ca-file`.
 const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 
+/// The time allowed for one HTTPS exchange when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// `--ca-file` cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CaFileError {
@@ -272,5 +275,48 @@ fn chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// The time allowed for one HTTPS exchange when none is configured.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = read_ca_file(&dir.path().join("nope.pem")).unwrap_err();
+        assert!(matches!(missing, CaFileError::Read { .. }), "{missing}");
+
+        let text = dir.path().join("text.pem");
+        std::fs::write(&text, "not a certificate\n").unwrap();
+        let error = read_ca_file(&text).unwrap_err();
+        assert!(
+            matches!(error, CaFileError::NoCertificate { .. }),
+            "{error}"
+        );
+
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'a'; MAX_CA_FILE_BYTES as usize + 1]).unwrap();
+        assert!(matches!(
+            read_ca_file(&big),
+            Err(CaFileError::TooLarge { .. })
+        ));
+
+        let cert =
+            rcgen::generate_simple_self_signed(vec!["mta-sts.example.test".to_string()]).unwrap();
+        let good = dir.path().join("ca.pem");
+        std::fs::write(&good, cert.cert.pem()).unwrap();
+        assert_eq!(read_ca_file(&good).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn causes_look_inside_io_errors() {
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::Expired);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+        let outer = std::io::Error::other(inner);
+        let found = causes(&outer);
+        assert!(
+            found
+                .iter()
+                .any(|e| e.downcast_ref::<rustls::Error>().is_some())
+        );
+    }
+}
