@@ -256,8 +256,19 @@ fn dmarc_findings() {
         (&["authorized.dmarc.test"], "dmarc.ok", "ok", None),
         (&["inside.dmarc.test"], "dmarc.ok", "ok", None),
         (&["notserved.test"], "dmarc.lookup-failed", "unknown", None),
+        (&["hostile.dmarc.test"], "dmarc.syntax", "critical", None),
     ];
     expect(&nsd, &server, cases);
+
+    // A record of about 10 KB with thousands of repeated tags: a bounded list of errors.
+    let (_, report) = check(&nsd, &server, &["hostile.dmarc.test"]);
+    let syntax = finding(&report, "dmarc.syntax").unwrap();
+    let errors = syntax["evidence"]["errors"].as_array().unwrap();
+    assert!(errors.len() <= 21, "{} errors", errors.len());
+    assert!(
+        errors.iter().any(|e| e.as_str().unwrap().contains("more")),
+        "{errors:?}"
+    );
 
     let (_, report) = check(&nsd, &server, &["sub.org.dmarc.test"]);
     let missing = finding(&report, "dmarc.missing").unwrap();

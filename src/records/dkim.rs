@@ -74,7 +74,7 @@ pub fn looks_like_key(txt: &str) -> bool {
 /// Read and lint one DKIM key record.
 pub fn check(txt: &str) -> KeyRecord {
     let list = tags::parse(txt);
-    let mut problems: Vec<Problem> = list.errors.iter().map(Problem::from_tag_error).collect();
+    let mut problems = list.problems();
     let mut ignored_tags = Vec::new();
     let mut testing = false;
     let mut strict = false;
@@ -150,6 +150,7 @@ pub fn check(txt: &str) -> KeyRecord {
         }
         Some(p) => read_key(p.value, key_type, &mut problems),
     };
+    tags::cap(&mut problems);
     KeyRecord {
         key,
         testing,

@@ -143,7 +143,7 @@ pub fn looks_like_attempt(txt: &str) -> bool {
 /// Read and lint one record (that passed [`is_record`]).
 pub fn parse(txt: &str) -> DmarcRecord {
     let list = tags::parse(txt);
-    let mut problems: Vec<Problem> = list.errors.iter().map(Problem::from_tag_error).collect();
+    let mut problems = list.problems();
     let mut record = DmarcRecord {
         policy: None,
         subdomain_policy: None,
@@ -243,8 +243,7 @@ pub fn parse(txt: &str) -> DmarcRecord {
         }
     }
     check_policy_tags(&list, &record, bad_policies, &mut problems);
-    // What makes receivers discard the record first.
-    problems.sort_by_key(|p| !p.fatal);
+    tags::cap(&mut problems);
     record.problems = problems;
     record
 }

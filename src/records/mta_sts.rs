@@ -54,7 +54,7 @@ pub struct StsRecord {
 /// Read and lint one TXT record that passed [`is_record`] (or [`looks_like_attempt`]).
 pub fn parse_record(txt: &str) -> StsRecord {
     let list = tags::parse(txt);
-    let mut problems: Vec<Problem> = list.errors.iter().map(Problem::from_tag_error).collect();
+    let mut problems = list.problems();
     if !is_record(txt) {
         problems.push(Problem::fatal(
             "bad-version",
@@ -82,6 +82,7 @@ pub fn parse_record(txt: &str) -> StsRecord {
             ));
         }
     }
+    tags::cap(&mut problems);
     StsRecord { id, problems }
 }
 
@@ -251,6 +252,7 @@ pub fn parse_policy(body: &str) -> Policy {
             "the policy lists no mx line, so no mail server is allowed",
         ));
     }
+    tags::cap(&mut problems);
     Policy {
         mode,
         max_age,

@@ -49,12 +49,18 @@ impl TagError {
     }
 }
 
+/// At most this many errors are kept per record; a hostile record can have thousands.
+pub const MAX_ERRORS: usize = 10;
+
 /// The tags of a record and the parts that could not be read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TagList<'a> {
     /// Well-formed tags in record order; of a duplicated name only the first is kept.
     pub tags: Vec<Tag<'a>>,
+    /// The first [`MAX_ERRORS`] errors.
     pub errors: Vec<TagError>,
+    /// How many more errors there were.
+    pub more_errors: usize,
 }
 
 impl<'a> TagList<'a> {
@@ -66,24 +72,46 @@ impl<'a> TagList<'a> {
     pub fn value(&self, name: &str) -> Option<&'a str> {
         self.get(name).map(|t| t.value)
     }
+
+    /// The errors as problems (receivers reject a record whose tag list is malformed).
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut problems: Vec<Problem> = self.errors.iter().map(Problem::from_tag_error).collect();
+        if self.more_errors > 0 {
+            problems.push(Problem::fatal(
+                "more-errors",
+                format!("… and {} more errors like these", self.more_errors),
+            ));
+        }
+        problems
+    }
+
+    fn error(&mut self, error: TagError) {
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(error);
+        } else {
+            self.more_errors += 1;
+        }
+    }
 }
 
 /// Split `record` on `;` into tags. Empty parts (`a=b;;c=d`, a trailing `;`) are skipped:
 /// verifiers accept them.
 pub fn parse(record: &str) -> TagList<'_> {
     let mut list = TagList::default();
-    let mut start = 0;
+    // Character offset of the current part: counted as we go, so a record of many KB with
+    // thousands of tags stays linear.
+    let mut chars_before = 0;
     for part in record.split(';') {
-        let offset = start;
-        start += part.len() + 1;
+        let offset = chars_before;
+        chars_before += part.chars().count() + 1;
         let trimmed = part.trim_matches(is_wsp);
         if trimmed.is_empty() {
             continue;
         }
         let lead = part.len() - part.trim_start_matches(is_wsp).len();
-        let position = char_position(record, offset + lead);
+        let position = offset + lead + 1;
         let Some((name, value)) = trimmed.split_once('=') else {
-            list.errors.push(TagError::NoEquals {
+            list.error(TagError::NoEquals {
                 text: clip(trimmed),
                 position,
             });
@@ -92,21 +120,21 @@ pub fn parse(record: &str) -> TagList<'_> {
         let name = name.trim_matches(is_wsp);
         let value = value.trim_matches(is_wsp);
         if !is_tag_name(name) {
-            list.errors.push(TagError::BadName {
+            list.error(TagError::BadName {
                 name: clip(name),
                 position,
             });
             continue;
         }
         if !value.chars().all(|c| is_wsp(c) || ('!'..='~').contains(&c)) {
-            list.errors.push(TagError::BadValue {
+            list.error(TagError::BadValue {
                 name: name.to_string(),
                 position,
             });
             continue;
         }
         if list.get(name).is_some() {
-            list.errors.push(TagError::Duplicate {
+            list.error(TagError::Duplicate {
                 name: name.to_string(),
                 position,
             });
@@ -133,11 +161,6 @@ fn is_tag_name(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && name.len() <= 32
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-/// 1-based character position of byte offset `byte` in `text`.
-pub fn char_position(text: &str, byte: usize) -> usize {
-    text.get(..byte).map_or(byte, |s| s.chars().count()) + 1
 }
 
 /// At most 40 characters of `text` for a message.
@@ -187,6 +210,24 @@ impl Problem {
     }
 }
 
+/// Keep at most [`MAX_PROBLEMS`] problems, fatal ones first, and say how many were left out.
+pub fn cap(problems: &mut Vec<Problem>) {
+    problems.sort_by_key(|p| !p.fatal);
+    if problems.len() > MAX_PROBLEMS {
+        let left_out = problems.len() - MAX_PROBLEMS;
+        let fatal = problems[MAX_PROBLEMS..].iter().any(|p| p.fatal);
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(Problem {
+            code: "more-problems".into(),
+            message: format!("… and {left_out} more problems"),
+            fatal,
+        });
+    }
+}
+
+/// At most this many problems are reported per record or policy.
+pub const MAX_PROBLEMS: usize = 20;
+
 /// True when any problem makes receivers discard the record.
 pub fn any_fatal(problems: &[Problem]) -> bool {
     problems.iter().any(|p| p.fatal)
@@ -232,6 +273,31 @@ mod tests {
         let list = parse(";; v=STSv1 ;; id= ;");
         assert!(list.errors.is_empty());
         assert_eq!(list.value("id"), Some(""));
+    }
+
+    #[test]
+    fn huge_records_parse_quickly() {
+        let record = "a=b;".repeat(20_000);
+        let started = std::time::Instant::now();
+        let list = parse(&record);
+        assert_eq!(list.tags.len(), 1);
+        assert_eq!(list.errors.len(), MAX_ERRORS);
+        assert_eq!(list.more_errors, 19_999 - MAX_ERRORS);
+        assert_eq!(list.problems().len(), MAX_ERRORS + 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn problems_are_capped_fatal_first() {
+        let mut problems: Vec<Problem> = (0..30)
+            .map(|i| Problem::minor("x", format!("{i}")))
+            .collect();
+        problems.push(Problem::fatal("y", "bad"));
+        cap(&mut problems);
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+        assert_eq!(problems[0].code, "y");
+        assert_eq!(problems.last().unwrap().code, "more-problems");
+        assert!(!problems.last().unwrap().fatal);
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub struct TlsRptRecord {
 /// Read and lint one record. Every problem makes senders ignore the record.
 pub fn parse(txt: &str) -> TlsRptRecord {
     let list = tags::parse(txt);
-    let mut problems: Vec<Problem> = list.errors.iter().map(Problem::from_tag_error).collect();
+    let mut problems = list.problems();
     if !is_record(txt) {
         problems.push(Problem::fatal(
             "bad-version",
@@ -62,6 +62,7 @@ pub fn parse(txt: &str) -> TlsRptRecord {
             }
         }
     }
+    tags::cap(&mut problems);
     TlsRptRecord { rua, problems }
 }
 
