@@ -134,8 +134,13 @@ async fn check(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
             let tls = TlsSettings {
                 ca_file: args.tls.ca_file.clone(),
                 https_port: args.tls.https_port,
+                timeout: ctx.dns.timeout,
             };
-            probe::gather(&target, &dns, &tls).await
+            if let Some(path) = &tls.ca_file {
+                probe::http::read_ca_file(path)?;
+            }
+            let selectors = probe::dkim::CommonSelectors::load(&ctx.assets)?;
+            probe::gather(&target, &dns, &tls, &selectors).await
         }
     };
     if let Some(path) = &args.facts_out {

@@ -7,3 +7,5 @@ mod harness;
 mod check_dns;
 /// Bad input and broken networks: clear errors, exit 2 or 4, never a crash.
 mod check_errors;
+/// `check` against NSD and a loopback HTTPS server: DKIM, DMARC, MTA-STS and TLS-RPT findings.
+mod check_records;

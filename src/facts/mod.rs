@@ -11,10 +11,10 @@ mod mta_sts;
 mod spf;
 mod tlsrpt;
 
-pub use dkim::DkimFacts;
-pub use dmarc::DmarcFacts;
+pub use dkim::{DkimFacts, SelectorLookup};
+pub use dmarc::{DmarcFacts, DmarcTxt, ReportDestination};
 pub use dns::{Failure, Lookup, MxRecord, NameAddresses, QueryLog, ReverseDns};
-pub use mta_sts::MtaStsFacts;
+pub use mta_sts::{FetchOutcome, FetchStage, MtaStsFacts, PolicyFetch};
 pub use spf::SpfFacts;
 pub use tlsrpt::TlsRptFacts;
 

@@ -4,12 +4,14 @@
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
+pub mod http;
 pub mod mta_sts;
 pub mod spf;
 pub mod tlsrpt;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use futures::future::join_all;
 
@@ -17,16 +19,34 @@ use crate::facts::{DnsFacts, FACTS_SCHEMA, Facts, Lookup, ReverseDns, Target};
 use dns::{DnsClient, Resolve};
 
 /// Trust and transport settings shared by the HTTPS and SMTP probes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TlsSettings {
     /// Extra CA certificates (PEM) to trust.
     pub ca_file: Option<PathBuf>,
     /// Port for HTTPS fetches instead of 443 (test servers).
     pub https_port: Option<u16>,
+    /// Time allowed for one network try (`--timeout`).
+    pub timeout: Duration,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            ca_file: None,
+            https_port: None,
+            timeout: http::DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 /// Gather every DNS-side fact about `target`, all independent lookups concurrently.
-pub async fn gather(target: &Target, dns: &DnsClient, tls: &TlsSettings) -> Facts {
+/// `selectors` are the DKIM selectors tried when the target names none.
+pub async fn gather(
+    target: &Target,
+    dns: &DnsClient,
+    tls: &TlsSettings,
+    selectors: &dkim::CommonSelectors,
+) -> Facts {
     let (mx_side, host, reverse, spf, dkim, dmarc, mta_sts, tlsrpt) = tokio::join!(
         mx_and_targets(dns, &target.domain),
         async {
@@ -37,7 +57,7 @@ pub async fn gather(target: &Target, dns: &DnsClient, tls: &TlsSettings) -> Fact
         },
         join_all(target.ips.iter().map(|ip| reverse_dns(dns, *ip))),
         spf::gather(dns, target),
-        dkim::gather(dns, target),
+        dkim::gather(dns, target, selectors),
         dmarc::gather(dns, target),
         mta_sts::gather(dns, target, tls),
         tlsrpt::gather(dns, target),
