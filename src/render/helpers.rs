@@ -56,6 +56,7 @@ pub fn wrap_text(text: &str, indent: usize, width: usize) -> String {
         if !paragraph.is_empty() {
             let options = textwrap::Options::new(width)
                 .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
                 .word_splitter(textwrap::WordSplitter::NoHyphenation);
             for line in textwrap::wrap(paragraph, options) {
                 out.push(format!("{pad}{line}"));
@@ -85,6 +86,7 @@ pub fn wrap_text(text: &str, indent: usize, width: usize) -> String {
                 let options = textwrap::Options::new(width)
                     .subsequent_indent(&hang_pad)
                     .break_words(false)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
                     .word_splitter(textwrap::WordSplitter::NoHyphenation);
                 for l in textwrap::wrap(trimmed, options) {
                     out.push(format!("{pad}{l}"));
