@@ -7,3 +7,5 @@ mod harness;
 mod check_dns;
 /// Bad input and broken networks: clear errors, exit 2 or 4, never a crash.
 mod check_errors;
+/// `generate` and `dkim keygen`: output accepted by named-checkzone, NSD, nsupdate, opendkim-testkey; secrets, --force, --dry-run, injection.
+mod generate;

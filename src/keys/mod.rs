@@ -119,9 +119,14 @@ impl DkimKey {
     }
 
     fn from_ed25519(key: &ed25519_dalek::SigningKey) -> Result<Self, KeyError> {
-        let pem = key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| KeyError::Encode(e.to_string()))?;
+        // PKCS#8 v1 (no embedded public key): OpenSSL 3.0, which OpenDKIM uses on Debian 12,
+        // refuses the v2 form with "wrong tag".
+        let pem = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: key.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| KeyError::Encode(e.to_string()))?;
         Ok(DkimKey {
             algorithm: Algorithm::Ed25519,
             bits: 256,
