@@ -9,3 +9,5 @@ mod check_dns;
 mod check_errors;
 /// `generate` and `dkim keygen`: output accepted by named-checkzone, NSD, nsupdate, opendkim-testkey; secrets, --force, --dry-run, injection.
 mod generate;
+/// Generated Postfix settings: postconf for every smarthost preset, apply.sh, and a live Postfix refusing relay.
+mod generate_postfix;

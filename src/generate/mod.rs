@@ -442,7 +442,8 @@ fn check_single_settings(file: &str, text: &str, master: bool) -> Result<(), Gen
             continue;
         }
         let ok = if master {
-            (line.starts_with("  -o ") && t.len() > 3 && safe(t))
+            line.strip_prefix("  -o ")
+                .is_some_and(|o| o.contains('=') && !o.contains(' ') && safe(o))
                 || (!line.starts_with(' ') && safe(line) && line.split_whitespace().count() == 8)
         } else {
             !line.starts_with(' ')
@@ -468,4 +469,147 @@ fn check_single_settings(file: &str, text: &str, master: bool) -> Result<(), Gen
 /// Reads nothing and prints nothing: validates a smarthost password given as text.
 pub fn validate_password(text: &str) -> Result<String, validate::InvalidValue> {
     validate::sasl_password("smarthost.password_file", text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::AnswerLayer;
+    use crate::assets::Assets;
+    use crate::keys::DkimKey;
+
+    fn setup() -> (Playbooks, Renderer) {
+        let assets = Assets::default();
+        (
+            Playbooks::load(&assets).unwrap(),
+            Renderer::new(&assets, false).unwrap(),
+        )
+    }
+
+    fn files_for(yaml: &str, findings: Option<&[Finding]>) -> Vec<OutputFile> {
+        let (playbooks, renderer) = setup();
+        let answers = AnswerLayer::from_yaml("test", yaml)
+            .unwrap()
+            .resolve(&playbooks.smarthosts)
+            .unwrap();
+        let keys: Vec<SelectorKey> = answers
+            .dkim_selectors()
+            .into_iter()
+            .map(|(alg, selector)| SelectorKey {
+                selector,
+                // Ed25519 is instant; RSA would make every case slow.
+                key: DkimKey::generate(crate::answers::Algorithm::Ed25519, 2048).unwrap(),
+                kept: alg == crate::answers::Algorithm::Rsa,
+            })
+            .collect();
+        let password = answers
+            .smarthost
+            .as_ref()
+            .and_then(|s| s.username.as_ref())
+            .map(|_| "pw".to_string());
+        generate(
+            &Input {
+                answers: &answers,
+                facts: None,
+                findings,
+                keys: &keys,
+                sasl_password: password.as_deref(),
+                report_json: None,
+            },
+            &playbooks,
+            &renderer,
+        )
+        .unwrap()
+    }
+
+    fn text(files: &[OutputFile], path: &str) -> String {
+        let f = files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path} missing"));
+        String::from_utf8(f.contents.clone()).unwrap()
+    }
+
+    #[test]
+    fn every_kind_of_answers_renders_in_strict_mode() {
+        let cases = [
+            "domain: example.org\n",
+            "domain: example.org\nipv4: 203.0.113.10\nipv6: 2001:db8::10\n",
+            "domain: example.org\nhostname: mx.other.example\nreceives_mail: false\nmta_sts: {mode: none}\nipv4: 203.0.113.10\ndmarc: {rua: null}\ntls_rpt: {rua: null}\n",
+            "domain: example.org\noutbound: smarthost\nsmarthost: {provider: google-workspace}\n",
+            "domain: example.org\noutbound: smarthost\nsmarthost: {provider: generic-smtps, host: r.example.net, username: u, password_file: /p, destinations: [microsoft-consumer, yahoo-aol]}\n",
+            "domain: example.org\ndkim: {algorithms: [rsa, ed25519]}\ndmarc: {policy: reject, rua: d@reports.example.net}\nmta_sts: {mode: enforce}\n",
+        ];
+        for yaml in cases {
+            let files = files_for(yaml, None);
+            let plan = text(&files, "plan.md");
+            assert!(plan.contains("## 1. "), "{yaml}\n{plan}");
+            assert!(
+                !plan.contains("{{"),
+                "unrendered template in plan for {yaml}"
+            );
+            for f in &files {
+                if f.mode != Mode::Secret {
+                    let t = String::from_utf8_lossy(&f.contents);
+                    assert!(!t.contains("{{"), "{}: {t}", f.path);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn send_only_server_gets_no_mx_and_no_mta_sts() {
+        let files = files_for(
+            "domain: example.org\nhostname: out.example.org\nreceives_mail: false\nipv4: 203.0.113.10\n",
+            None,
+        );
+        let zone = text(&files, "dns/zone.txt");
+        assert!(!zone.contains(" MX "), "{zone}");
+        assert!(!zone.contains("_mta-sts"), "{zone}");
+        assert!(zone.contains("\"v=spf1 ip4:203.0.113.10 -all\""), "{zone}");
+        assert!(!files.iter().any(|f| f.path.starts_with("mta-sts/")));
+    }
+
+    #[test]
+    fn ipv6_without_ptr_prefers_ipv4() {
+        let yaml = "domain: example.org\nipv4: 203.0.113.10\nipv6: 2001:db8::10\n";
+        let main = text(&files_for(yaml, None), "postfix/main.cf.snippet");
+        assert!(!main.contains("smtp_address_preference"));
+        assert!(!main.contains("inet_protocols"));
+        let findings = [Finding::new(
+            FindingId::PtrMissing,
+            Severity::Critical,
+            "2001:db8::10",
+        )];
+        let main = text(&files_for(yaml, Some(&findings)), "postfix/main.cf.snippet");
+        assert!(main.contains("smtp_address_preference = ipv4"), "{main}");
+        let findings = [Finding::new(
+            FindingId::PtrMissing,
+            Severity::Critical,
+            "203.0.113.10",
+        )];
+        let main = text(&files_for(yaml, Some(&findings)), "postfix/main.cf.snippet");
+        assert!(!main.contains("smtp_address_preference"));
+    }
+
+    #[test]
+    fn kept_keys_are_not_written_again() {
+        let files = files_for(
+            "domain: example.org\ndkim: {algorithms: [rsa, ed25519]}\n",
+            None,
+        );
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert!(paths.contains(&"dkim/mail-ed25519.private"));
+        assert!(!paths.contains(&"dkim/mail-rsa.private"), "{paths:?}");
+    }
+
+    #[test]
+    fn postfix_lines_are_single_settings() {
+        assert!(check_single_settings("m", "a = b\n# c\n\nd = e, f\n", false).is_ok());
+        for bad in ["a = b\nc", "a = b\n x = y", "a = \"b\"", "a = b;c", "A = b"] {
+            assert!(check_single_settings("m", bad, false).is_err(), "{bad:?}");
+        }
+        assert!(check_single_settings("m", "x inet n - - - - smtpd\n  -o a=b\n", true).is_ok());
+        assert!(check_single_settings("m", "x inet n - - - - smtpd\n  -o a=b c\n", true).is_err());
+    }
 }

@@ -145,3 +145,122 @@ pub fn build(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::AnswerLayer;
+    use crate::assets::Assets;
+    use crate::diagnose::FindingId;
+    use crate::plan::Playbooks;
+
+    fn playbooks() -> Playbooks {
+        Playbooks::load(&Assets::default()).unwrap()
+    }
+
+    fn answers(p: &Playbooks, yaml: &str) -> Answers {
+        AnswerLayer::from_yaml("test", yaml)
+            .unwrap()
+            .resolve(&p.smarthosts)
+            .unwrap()
+    }
+
+    #[test]
+    fn every_fix_names_an_existing_step() {
+        let p = playbooks();
+        let ids: BTreeSet<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids.len(), p.steps.len(), "duplicate step id");
+        for (finding, text) in &p.findings {
+            if let Some(fix) = &text.fix {
+                assert!(
+                    ids.contains(fix.as_str()),
+                    "{finding}: fix {fix:?} is not a step"
+                );
+            }
+        }
+        for step in &p.steps {
+            for w in &step.with {
+                assert!(
+                    ids.contains(w.as_str()),
+                    "{}: with {w:?} is not a step",
+                    step.id
+                );
+            }
+        }
+        for required in [
+            "mx-record",
+            "ptr-and-helo",
+            "spf-record",
+            "dkim-record",
+            "dmarc-record",
+            "mta-sts",
+            "tls-rpt",
+            "delisting",
+            "smarthost",
+            "postfix-relay",
+        ] {
+            assert!(ids.contains(required), "step {required} missing");
+        }
+    }
+
+    #[test]
+    fn blind_plans_follow_the_answers() {
+        let p = playbooks();
+        let ids = |a: &Answers| -> Vec<String> {
+            build(&p.steps, a, None, &p.findings)
+                .into_iter()
+                .map(|s| s.id)
+                .collect()
+        };
+        let direct = answers(&p, "domain: example.org\nipv4: 203.0.113.10\n");
+        let got = ids(&direct);
+        assert_eq!(got.first().map(String::as_str), Some("egress"));
+        assert!(!got.contains(&"smarthost".to_string()));
+        assert!(got.contains(&"mta-sts".to_string()));
+        let relayed = answers(
+            &p,
+            "domain: example.org\nreceives_mail: false\nmta_sts: {mode: none}\noutbound: smarthost\n\
+             smarthost: {provider: sendgrid, username: apikey, password_file: /p}\n",
+        );
+        let got = ids(&relayed);
+        for absent in [
+            "egress",
+            "ptr-and-helo",
+            "mx-record",
+            "mta-sts",
+            "delisting",
+        ] {
+            assert!(!got.contains(&absent.to_string()), "{absent} in {got:?}");
+        }
+        assert!(got.contains(&"smarthost".to_string()));
+    }
+
+    #[test]
+    fn findings_choose_steps_and_with_links_follow() {
+        let p = playbooks();
+        let a = answers(&p, "domain: example.org\nipv4: 203.0.113.10\n");
+        let findings = vec![
+            Finding::new(FindingId::MxMissing, Severity::Critical, "example.org"),
+            Finding::new(FindingId::PtrOk, Severity::Ok, "203.0.113.10"),
+        ];
+        let plan = build(&p.steps, &a, Some(&findings), &p.findings);
+        let ids: Vec<&str> = plan.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, vec!["mx-record"]);
+        assert_eq!(plan[0].because[0].finding, "mx.missing");
+        // A step pulls in the steps that continue it.
+        let mut texts = p.findings.clone();
+        texts.get_mut("mx.missing").unwrap().fix = Some("dmarc-record".into());
+        let plan = build(&p.steps, &a, Some(&findings), &texts);
+        let ids: Vec<&str> = plan.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "dmarc-record",
+                "dmarc-reports",
+                "dmarc-enforce",
+                "provider-enrolment"
+            ]
+        );
+        assert!(build(&p.steps, &a, Some(&[]), &p.findings).is_empty());
+    }
+}
