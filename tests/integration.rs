@@ -11,3 +11,5 @@ mod check_errors;
 mod generate;
 /// Generated Postfix settings: postconf for every smarthost preset, apply.sh, and a live Postfix refusing relay.
 mod generate_postfix;
+/// Snapshots of generated files (keys and version redacted).
+mod generate_snapshots;
