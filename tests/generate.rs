@@ -2,7 +2,6 @@
 //! nsupdate, opendkim-testkey, openssl; and the file-writing contract (0600 secrets,
 //! --force, --dry-run, injection attempts rejected with the field named).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,7 +22,7 @@ pub fn generate(out: &Path, args: &[&str]) -> String {
     stdout
 }
 
-fn read(path: &Path) -> String {
+pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
@@ -38,13 +37,13 @@ pub fn zone_file(out: &Path, zone: &str, dir: &Path) -> PathBuf {
     path
 }
 
-fn tool(name: &str) -> PathBuf {
+pub fn tool(name: &str) -> PathBuf {
     which(name)
         .unwrap_or_else(|| panic!("{name} is not installed: run scripts/install-test-deps.sh"))
 }
 
 /// `dig +short` against the test server; TXT character-strings joined.
-fn dig(nsd: &Nsd, name: &str, rtype: &str) -> Vec<String> {
+pub fn dig(nsd: &Nsd, name: &str, rtype: &str) -> Vec<String> {
     let out = Command::new(tool("dig"))
         .args([
             "@127.0.0.1",
@@ -230,7 +229,7 @@ fn nsupdate_accepts_the_update_script() {
 
 /// A libunbound configuration that sends every query to the test server (libunbound
 /// answers NXDOMAIN for `.test` by itself unless told otherwise).
-fn opendkim_config(dir: &Path, nsd: &Nsd) -> PathBuf {
+pub fn opendkim_config(dir: &Path, nsd: &Nsd) -> PathBuf {
     let unbound = dir.join("unbound.conf");
     std::fs::write(
         &unbound,
@@ -251,7 +250,7 @@ fn opendkim_config(dir: &Path, nsd: &Nsd) -> PathBuf {
 
 /// The base64 public key derived from a private key file by OpenSSL (SPKI DER for RSA, the
 /// raw 32 bytes for Ed25519).
-fn openssl_public_key(private: &Path, ed25519: bool) -> String {
+pub fn openssl_public_key(private: &Path, ed25519: bool) -> String {
     let out = Command::new(tool("openssl"))
         .args(["pkey", "-pubout", "-outform", "DER", "-in"])
         .arg(private)
@@ -324,7 +323,7 @@ fn dkim_keys_match_their_published_records() {
 }
 
 #[cfg(unix)]
-fn mode(path: &Path) -> u32 {
+pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -694,118 +693,4 @@ fn facts_limit_the_plan_to_what_the_check_found() {
         .arg(tmp.path().join("x")));
     assert_eq!(code, 2);
     assert!(stderr.contains("nomx.test"), "{stderr}");
-}
-
-#[test]
-fn keygen_writes_keys_records_and_settings() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("keys");
-    let (code, stdout, stderr) = run(mxdoctor()
-        .args([
-            "dkim",
-            "keygen",
-            "--domain",
-            "example.test",
-            "--selector",
-            "k1",
-            "--algorithm",
-            "both",
-            "--out",
-        ])
-        .arg(&out));
-    assert_eq!(code, 0, "{stderr}");
-    let files: BTreeMap<String, u32> = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                mode(&e.path()),
-            )
-        })
-        .collect();
-    assert_eq!(files.get("k1-rsa.private"), Some(&0o600));
-    assert_eq!(files.get("k1-ed25519.private"), Some(&0o600));
-    for f in [
-        "KeyTable",
-        "SigningTable",
-        "TrustedHosts",
-        "opendkim.conf.snippet",
-        "postfix-milter.cf.snippet",
-        "dns.txt",
-    ] {
-        assert!(files.contains_key(f), "{f} missing: {files:?}");
-    }
-    let rsa = read(&out.join("k1-rsa.private"));
-    assert!(
-        !stdout.contains(rsa.lines().nth(1).unwrap()),
-        "private key printed"
-    );
-    assert!(
-        stdout.contains("k1-rsa._domainkey") && stdout.contains("k=ed25519"),
-        "{stdout}"
-    );
-    // The record file is a zone the DNS server serves, and opendkim-testkey accepts the key.
-    let zones = tmp.path().join("zones");
-    std::fs::create_dir(&zones).unwrap();
-    std::fs::write(
-        zones.join("example.test.zone"),
-        format!(
-            "$TTL 3600\n@ IN SOA ns1 h 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\n{}",
-            read(&out.join("dns.txt"))
-        ),
-    )
-    .unwrap();
-    let nsd = Nsd::start(&[&zones]);
-    let conf = opendkim_config(tmp.path(), &nsd);
-    let test = Command::new(tool("opendkim-testkey"))
-        .arg("-x")
-        .arg(&conf)
-        .args(["-d", "example.test", "-s", "k1-rsa", "-vvv", "-k"])
-        .arg(out.join("k1-rsa.private"))
-        .output()
-        .unwrap();
-    assert!(
-        test.status.success(),
-        "{}",
-        String::from_utf8_lossy(&test.stderr)
-    );
-    let published = dig(&nsd, "k1-ed25519._domainkey.example.test", "TXT");
-    assert!(published[0].ends_with(&openssl_public_key(&out.join("k1-ed25519.private"), true)));
-    // RSA-2048 by default: 392 base64 characters of SPKI.
-    let p = dig(&nsd, "k1-rsa._domainkey.example.test", "TXT")[0]
-        .rsplit_once("p=")
-        .unwrap()
-        .1
-        .to_string();
-    assert_eq!(p.len(), 392);
-    // Refuses to overwrite, and bad input names the flag.
-    let (code, _, stderr) = run(mxdoctor()
-        .args([
-            "dkim",
-            "keygen",
-            "--domain",
-            "example.test",
-            "--selector",
-            "k1",
-            "--algorithm",
-            "both",
-            "--out",
-        ])
-        .arg(&out));
-    assert_eq!(code, 2);
-    assert!(stderr.contains("k1-rsa.private"), "{stderr}");
-    let (code, _, stderr) = run(mxdoctor()
-        .args([
-            "dkim",
-            "keygen",
-            "--domain",
-            "example.test",
-            "--selector",
-            "a;b",
-            "--out",
-        ])
-        .arg(tmp.path().join("x")));
-    assert_eq!(code, 2);
-    assert!(stderr.contains("--selector"), "{stderr}");
 }

@@ -138,6 +138,21 @@ fn postconf_accepts_the_direct_setup() {
         assert!(main.contains(want), "{want} missing:\n{main}");
     }
     assert!(!main.contains("relayhost"));
+    // The plan's postconf commands work on this configuration and show what they should.
+    let plan = read(&tmp.path().join("plan.md"));
+    let commands: Vec<&str> = plan
+        .lines()
+        .filter(|l| l.starts_with("postconf "))
+        .collect();
+    assert!(commands.len() >= 4, "{commands:?}");
+    for command in commands {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let (ok, stdout, stderr) = postconf(&dir, &args);
+        assert!(
+            ok && stderr.is_empty() && !stdout.trim().is_empty(),
+            "{command}: {stderr}"
+        );
+    }
     // Without an IPv6 address the server stays on IPv4.
     let v4 = tmp.path().join("v4");
     generate(&v4, &["--domain", "example.test", "--ipv4", "192.0.2.10"]);

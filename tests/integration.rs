@@ -7,7 +7,9 @@ mod harness;
 mod check_dns;
 /// Bad input and broken networks: clear errors, exit 2 or 4, never a crash.
 mod check_errors;
-/// `generate` and `dkim keygen`: output accepted by named-checkzone, NSD, nsupdate, opendkim-testkey; secrets, --force, --dry-run, injection.
+/// `dkim keygen`: keys, records and settings checked with NSD, opendkim-testkey and OpenSSL.
+mod dkim_keygen;
+/// `generate`: output accepted by named-checkzone, NSD, nsupdate, opendkim-testkey; secrets, --force, --dry-run, injection.
 mod generate;
 /// Generated Postfix settings: postconf for every smarthost preset, apply.sh, and a live Postfix refusing relay.
 mod generate_postfix;
