@@ -379,6 +379,73 @@ fn policy_id(policy: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answers::AnswerLayer;
+    use crate::plan::Smarthosts;
+
+    fn answers(yaml: &str) -> Answers {
+        AnswerLayer::from_yaml("t", yaml)
+            .unwrap()
+            .resolve(&Smarthosts::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn merges_with_published_spf_and_dmarc() {
+        let a = answers("domain: example.org\nipv4: 203.0.113.10\n");
+        let existing = Existing {
+            mx_hosts: vec!["mx.backup.example.net".into()],
+            spf: vec!["v=spf1 include:_spf.google.com ~all".into()],
+            dmarc: Some(
+                "v=DMARC1; p=reject; pct=50; ruf=mailto:f@example.org; rua=mailto:old@example.org"
+                    .into(),
+            ),
+        };
+        let set = build(&a, &[], None, &existing);
+        let spf = set.own.iter().find(|r| r.purpose == "spf").unwrap();
+        assert_eq!(
+            spf.value,
+            "v=spf1 include:_spf.google.com ip4:203.0.113.10 ~all"
+        );
+        assert_eq!(spf.delete_values, existing.spf);
+        let dmarc = set.own.iter().find(|r| r.purpose == "dmarc").unwrap();
+        assert_eq!(
+            dmarc.value,
+            "v=DMARC1; p=reject; rua=mailto:dmarc@example.org; ruf=mailto:f@example.org"
+        );
+        assert!(set.dmarc.kept_stricter);
+        assert_eq!(
+            set.mta_sts_mx,
+            vec!["mail.example.org", "mx.backup.example.net"]
+        );
+        assert!(
+            set.mta_sts_policy
+                .unwrap()
+                .contains("mx: mx.backup.example.net\n")
+        );
+    }
+
+    #[test]
+    fn report_authorisation_only_for_another_domain() {
+        let same = build(
+            &answers("domain: example.org\ndmarc: {rua: d@reports.example.org}\n"),
+            &[],
+            None,
+            &Existing::default(),
+        );
+        assert!(same.other.is_empty());
+        let other = build(
+            &answers("domain: example.org\ndmarc: {rua: d@example.net}\n"),
+            &[],
+            None,
+            &Existing::default(),
+        );
+        assert_eq!(
+            other.other[0].fqdn,
+            "example.org._report._dmarc.example.net"
+        );
+        assert_eq!(other.other[0].name, "example.org._report._dmarc");
+        assert_eq!(other.other[0].value, "v=DMARC1");
+    }
 
     #[test]
     fn policy_and_id() {
