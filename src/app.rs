@@ -1,6 +1,9 @@
 //! Orchestration only: turn a parsed command line into answers, probes, diagnosis, report
 //! and files, and say how the run ended. No checking logic lives here.
 
+mod dkim;
+mod generate;
+
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -108,6 +111,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             check(&ctx, args).await
         }
         Command::Spf(_) => bail!("the spf command is not available in this build"),
+        Command::Generate(args) => {
+            let ctx = Context::new(&cli.global)?;
+            generate::run(&ctx, *args)
+        }
+        Command::Dkim {
+            command: crate::cli::DkimCommand::Keygen(args),
+        } => {
+            let ctx = Context::new(&cli.global)?;
+            dkim::keygen(&ctx, args)
+        }
     }
 }
 
@@ -197,7 +210,7 @@ fn target_from_args(args: &CheckArgs) -> anyhow::Result<Target> {
     })
 }
 
-fn read_facts(path: &Path) -> anyhow::Result<Facts> {
+pub(crate) fn read_facts(path: &Path) -> anyhow::Result<Facts> {
     let bytes = output::read_limited(path, MAX_FACTS_BYTES)
         .with_context(|| format!("cannot read facts from {}", path.display()))?;
     let facts: Facts = serde_json::from_slice(&bytes)

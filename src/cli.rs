@@ -84,6 +84,13 @@ pub enum Command {
     Check(CheckArgs),
     /// Evaluate SPF (RFC 7208 check_host) for an IP and a sender, with a trace.
     Spf(SpfArgs),
+    /// Write DNS records, DKIM keys, Postfix settings and a step-by-step plan (offline).
+    Generate(Box<GenerateArgs>),
+    /// DKIM key tools.
+    Dkim {
+        #[command(subcommand)]
+        command: DkimCommand,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -158,6 +165,173 @@ pub struct SpfArgs {
     pub helo: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Answers file (YAML, as written by the wizard or a previous generate); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Overwrite files that already exist (DKIM private keys already there are kept).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Only list what would be written.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Facts saved by `check --facts-out`: merge with the records already published and
+    /// plan only the steps the findings call for.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub answer_flags: AnswerArgs,
+}
+
+/// One flag per answer (see `answers::questions`); each overrides the answers file.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Answers")]
+pub struct AnswerArgs {
+    /// Your mail domain (the part of your addresses after @).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Your mail server's name (EHLO name, MX target); default mail.DOMAIN.
+    #[arg(long, value_name = "FQDN")]
+    pub hostname: Option<String>,
+    /// The public IPv4 address your server sends from.
+    #[arg(long, value_name = "IP")]
+    pub ipv4: Option<String>,
+    /// The public IPv6 address your server sends from, if it uses IPv6.
+    #[arg(long, value_name = "IP")]
+    pub ipv6: Option<String>,
+    /// Whether this server receives the domain's mail (yes/no; default yes).
+    #[arg(long, value_name = "YES|NO")]
+    pub receives_mail: Option<String>,
+    /// How mail leaves: direct or smarthost.
+    #[arg(long, value_name = "HOW")]
+    pub outbound: Option<String>,
+    /// Smarthost preset (see playbooks/smarthosts.yaml), e.g. sendgrid, generic.
+    #[arg(long, value_name = "NAME")]
+    pub smarthost_provider: Option<String>,
+    /// Smarthost host name (overrides the preset's).
+    #[arg(long, value_name = "HOST")]
+    pub smarthost_host: Option<String>,
+    /// Smarthost port (465 means implicit TLS).
+    #[arg(long, value_name = "PORT")]
+    pub smarthost_port: Option<String>,
+    /// Smarthost login name.
+    #[arg(long, value_name = "USER")]
+    pub smarthost_username: Option<String>,
+    /// File whose first line is the smarthost password (never the password itself).
+    #[arg(long, value_name = "FILE")]
+    pub smarthost_password_file: Option<String>,
+    /// Send only mail for these domains or groups through the smarthost (comma-separated,
+    /// e.g. microsoft-consumer).
+    #[arg(long, value_name = "LIST")]
+    pub smarthost_destinations: Option<String>,
+    /// SPF include for the smarthost (overrides the preset's).
+    #[arg(long, value_name = "DOMAIN")]
+    pub smarthost_spf_include: Option<String>,
+    /// DKIM selector (default mail).
+    #[arg(long, value_name = "S")]
+    pub dkim_selector: Option<String>,
+    /// DKIM algorithms, comma-separated: rsa, ed25519 (both: dual signing).
+    #[arg(long, value_name = "LIST")]
+    pub dkim_algorithms: Option<String>,
+    /// RSA key size: 2048 (default), 3072 or 4096.
+    #[arg(long, value_name = "BITS")]
+    pub dkim_rsa_bits: Option<String>,
+    /// DMARC policy to publish now: none (default), quarantine, reject.
+    #[arg(long, value_name = "POLICY")]
+    pub dmarc_policy: Option<String>,
+    /// Address for DMARC aggregate reports (default dmarc@DOMAIN; "none" for no reports).
+    #[arg(long, value_name = "ADDR")]
+    pub dmarc_rua: Option<String>,
+    /// MTA-STS mode: none, testing (default), enforce.
+    #[arg(long, value_name = "MODE")]
+    pub mta_sts_mode: Option<String>,
+    /// Address for TLS reports (default tlsrpt@DOMAIN; "none" for no record).
+    #[arg(long, value_name = "ADDR")]
+    pub tls_rpt_rua: Option<String>,
+}
+
+impl AnswerArgs {
+    /// Every flag as (answer key, value), for `answers::questions::layer_from_pairs`.
+    pub fn pairs(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("domain", self.domain.as_deref()),
+            ("hostname", self.hostname.as_deref()),
+            ("ipv4", self.ipv4.as_deref()),
+            ("ipv6", self.ipv6.as_deref()),
+            ("receives_mail", self.receives_mail.as_deref()),
+            ("outbound", self.outbound.as_deref()),
+            ("smarthost.provider", self.smarthost_provider.as_deref()),
+            ("smarthost.host", self.smarthost_host.as_deref()),
+            ("smarthost.port", self.smarthost_port.as_deref()),
+            ("smarthost.username", self.smarthost_username.as_deref()),
+            (
+                "smarthost.password_file",
+                self.smarthost_password_file.as_deref(),
+            ),
+            (
+                "smarthost.destinations",
+                self.smarthost_destinations.as_deref(),
+            ),
+            (
+                "smarthost.spf_include",
+                self.smarthost_spf_include.as_deref(),
+            ),
+            ("dkim.selector", self.dkim_selector.as_deref()),
+            ("dkim.algorithms", self.dkim_algorithms.as_deref()),
+            ("dkim.rsa_bits", self.dkim_rsa_bits.as_deref()),
+            ("dmarc.policy", self.dmarc_policy.as_deref()),
+            ("dmarc.rua", self.dmarc_rua.as_deref()),
+            ("mta_sts.mode", self.mta_sts_mode.as_deref()),
+            ("tls_rpt.rua", self.tls_rpt_rua.as_deref()),
+        ]
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DkimCommand {
+    /// Generate a DKIM key pair with its DNS record and OpenDKIM/Postfix settings.
+    Keygen(KeygenArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyAlgorithm {
+    Rsa,
+    Ed25519,
+    /// One RSA and one Ed25519 key (dual signing), selectors S-rsa and S-ed25519.
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The signing domain (d=).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The selector (s=), e.g. mail2026.
+    #[arg(long, value_name = "S")]
+    pub selector: String,
+    #[arg(long, value_enum, default_value_t = KeyAlgorithm::Rsa)]
+    pub algorithm: KeyAlgorithm,
+    /// RSA key size: 2048, 3072 or 4096.
+    #[arg(long, value_name = "BITS", default_value_t = 2048)]
+    pub bits: u32,
+    /// Directory to write the key and settings into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Overwrite existing files (replacing a published key breaks signing until DNS has
+    /// the new record).
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `ADDR`, `ADDR:PORT`, `[V6]:PORT` or a bare IPv6 address; port 53 by default.
 pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
     let s = s.trim();
@@ -201,6 +375,30 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_answer_has_exactly_one_flag() {
+        use crate::answers::questions::QUESTIONS;
+        let args = AnswerArgs::default();
+        let pairs = args.pairs();
+        let keys: Vec<&str> = pairs.iter().map(|(k, _)| *k).collect();
+        let table: Vec<&str> = QUESTIONS.iter().map(|q| q.key).collect();
+        assert_eq!(
+            keys, table,
+            "AnswerArgs::pairs and QUESTIONS must list the same keys in order"
+        );
+        let cmd = Cli::command();
+        let generate = cmd.find_subcommand("generate").unwrap();
+        for q in QUESTIONS {
+            let long = q.flag.trim_start_matches("--");
+            assert!(
+                generate.get_arguments().any(|a| a.get_long() == Some(long)),
+                "{} has no flag {}",
+                q.key,
+                q.flag
+            );
+        }
     }
 
     #[test]

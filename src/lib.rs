@@ -11,6 +11,8 @@ pub mod cli;
 pub mod diagnose;
 pub mod exit;
 pub mod facts;
+pub mod generate;
+pub mod keys;
 pub mod output;
 pub mod plan;
 pub mod probe;

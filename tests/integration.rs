@@ -9,3 +9,11 @@ mod check_dns;
 mod check_errors;
 /// `check` against NSD and a loopback HTTPS server: DKIM, DMARC, MTA-STS and TLS-RPT findings.
 mod check_records;
+/// `dkim keygen`: keys, records and settings checked with NSD, opendkim-testkey and OpenSSL.
+mod dkim_keygen;
+/// `generate`: output accepted by named-checkzone, NSD, nsupdate, opendkim-testkey; secrets, --force, --dry-run, injection.
+mod generate;
+/// Generated Postfix settings: postconf for every smarthost preset, apply.sh, and a live Postfix refusing relay.
+mod generate_postfix;
+/// Snapshots of generated files (keys and version redacted).
+mod generate_snapshots;

@@ -74,6 +74,10 @@ pub struct Playbooks {
     pub findings: BTreeMap<String, FindingText>,
     pub areas: Vec<Area>,
     pub generic_ptr: GenericPtrPatterns,
+    /// Remediation steps, in plan order (`steps.yaml`).
+    pub steps: Vec<super::Step>,
+    /// Smarthost presets and destination groups (`smarthosts.yaml`).
+    pub smarthosts: super::Smarthosts,
 }
 
 impl Playbooks {
@@ -94,6 +98,8 @@ impl Playbooks {
             findings,
             areas: load_one(assets, "areas.yaml")?,
             generic_ptr: load_one(assets, "generic-ptr.yaml")?,
+            steps: load_one(assets, "steps.yaml")?,
+            smarthosts: load_one(assets, "smarthosts.yaml")?,
         })
     }
 }
@@ -105,10 +111,16 @@ fn load_one<T: for<'de> Deserialize<'de>>(assets: &Assets, path: &str) -> Result
     parse(path, &text)
 }
 
-/// The only place YAML is parsed, so the YAML crate can be swapped.
+/// The only place YAML is parsed (playbooks and answers files), so the YAML crate can be
+/// swapped.
 pub fn parse<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<T, PlaybookError> {
     serde_saphyr::from_str(text).map_err(|e| PlaybookError::Parse {
         path: path.into(),
         message: e.to_string(),
     })
+}
+
+/// The only place YAML is written (the answers file), next to [`parse`].
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| e.to_string())
 }
