@@ -9,7 +9,7 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-packages="build-essential ca-certificates curl nsd postfix dnsutils bind9-utils opendkim-tools swaks libnet-ssleay-perl openssl iproute2 util-linux"
+packages="build-essential ca-certificates curl nsd postfix dnsutils bind9-utils opendkim-tools swaks libnet-ssleay-perl openssl iproute2 util-linux shellcheck"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
