@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::assets::{AssetError, Assets, Kind};
+use crate::blocklist::Catalog;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaybookError {
@@ -74,6 +75,8 @@ pub struct Playbooks {
     pub findings: BTreeMap<String, FindingText>,
     pub areas: Vec<Area>,
     pub generic_ptr: GenericPtrPatterns,
+    /// The blocklists the reputation sweep asks, and how to get off them.
+    pub blocklists: Catalog,
 }
 
 impl Playbooks {
@@ -94,8 +97,19 @@ impl Playbooks {
             findings,
             areas: load_one(assets, "areas.yaml")?,
             generic_ptr: load_one(assets, "generic-ptr.yaml")?,
+            blocklists: load_blocklists(assets)?,
         })
     }
+}
+
+fn load_blocklists(assets: &Assets) -> Result<Catalog, PlaybookError> {
+    let path = "blocklists.yaml";
+    let catalog: Catalog = load_one(assets, path)?;
+    catalog.validate().map_err(|e| PlaybookError::Parse {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    Ok(catalog)
 }
 
 fn load_one<T: for<'de> Deserialize<'de>>(assets: &Assets, path: &str) -> Result<T, PlaybookError> {
