@@ -210,7 +210,8 @@ async fn blocklist(ctx: &Context, args: BlocklistArgs) -> anyhow::Result<u8> {
         dqs_key: dqs_key.as_ref(),
         progress: blocklist::progress_bar(ctx.progress),
     };
-    let facts = probe::dnsbl::blocklist_facts(&dns, &target, &subjects, &sweep).await;
+    let facts =
+        probe::dnsbl::blocklist_facts(&dns, &target, &subjects, &sweep, args.out.is_some()).await;
     sweep.progress.finish_and_clear();
     let mut findings = Vec::new();
     diagnose::dnsbl::diagnose(&facts, &ctx.playbooks.blocklists, &mut findings);
@@ -226,7 +227,8 @@ async fn blocklist(ctx: &Context, args: BlocklistArgs) -> anyhow::Result<u8> {
 /// an error, not a domain.
 fn subject_from_arg(arg: &str) -> anyhow::Result<Subject> {
     if let Ok(ip) = validate::ip("IP", arg) {
-        return Ok(Subject::Ip(ip));
+        // An IPv4-mapped IPv6 address is listed, if at all, as its IPv4 address.
+        return Ok(Subject::Ip(ip.to_canonical()));
     }
     let looks_like_ip = arg.contains(':')
         || (!arg.is_empty() && arg.trim().chars().all(|c| c.is_ascii_digit() || c == '.'));

@@ -3,6 +3,11 @@
 //! Each question is an A lookup of the RFC 5782 name; the TXT record (the list's own words)
 //! is asked only after an answer that is not a refusal. The probe records answers; what they
 //! mean is decided by the rules from the catalog.
+//!
+//! Nothing serialises the sweep: hickory sends each UDP question on its own socket with no
+//! cap on questions in flight (`num_concurrent_reqs` only fans one question out over several
+//! name servers; `max_active_requests` only limits multiplexed TCP/TLS connections), so a
+//! clean sweep takes one round trip whatever the number of lists (scripts/bench-dnsbl.sh).
 
 use std::net::IpAddr;
 
@@ -128,19 +133,20 @@ pub fn redact_queries(log: Vec<QueryLog>, key: Option<&DqsKey>) -> Vec<QueryLog>
         .collect()
 }
 
-/// Facts for `mxdoctor blocklist`: the sweep, and the PTR of each address (for the
-/// delisting checklists), asked concurrently.
+/// Facts for `mxdoctor blocklist`: the sweep and, when `with_ptr` (the delisting checklists
+/// name it), the PTR of each address, asked concurrently.
 pub async fn blocklist_facts(
     dns: &super::dns::DnsClient,
     target: &Target,
     subjects: &[Subject],
     settings: &Sweep<'_>,
+    with_ptr: bool,
 ) -> Facts {
     let ips: Vec<IpAddr> = subjects
         .iter()
         .filter_map(|s| match s {
-            Subject::Ip(ip) => Some(*ip),
-            Subject::Domain(_) => None,
+            Subject::Ip(ip) if with_ptr => Some(*ip),
+            _ => None,
         })
         .collect();
     let (dnsbl, reverse) = tokio::join!(
