@@ -948,3 +948,78 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The catalog covers every list of the reference data set, agrees on which are shut down,
+/// and documents every Spamhaus code it names. Needs MXDOCTOR_TEST_DATA (the shared data
+/// folder, with dnsbl/blocklists.tsv).
+#[test]
+#[ignore = "reads the reference data set named by MXDOCTOR_TEST_DATA"]
+fn the_catalog_agrees_with_the_reference_data() {
+    use mxdoctor::blocklist::Status;
+    let root = std::env::var_os("MXDOCTOR_TEST_DATA")
+        .expect("set MXDOCTOR_TEST_DATA to the shared data folder (the one holding dnsbl/)");
+    let path = std::path::Path::new(&root).join("dnsbl/blocklists.tsv");
+    let tsv = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let catalog = mxdoctor::plan::Playbooks::load(&mxdoctor::assets::Assets::default())
+        .unwrap()
+        .blocklists;
+    let mut lines = tsv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (zone_col, codes_col, status_col) = (col("zone"), col("return_codes"), col("status"));
+    let names_in = |text: &str| -> Vec<String> {
+        text.split(|c: char| c.is_whitespace() || "/():,;\"".contains(c))
+            .map(|t| {
+                t.trim_start_matches("<key>.")
+                    .trim_matches('.')
+                    .to_ascii_lowercase()
+            })
+            .filter(|t| t.contains('.') && !t.starts_with("127."))
+            .collect()
+    };
+    let codes_in = |text: &str| -> Vec<std::net::Ipv4Addr> {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|t| t.starts_with("127.") && t.split('.').count() == 4)
+            .filter_map(|t| t.parse().ok())
+            .collect()
+    };
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let row: Vec<&str> = line.split('\t').collect();
+        let zones = names_in(row[zone_col]);
+        let first_word = row[zone_col]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_lowercase();
+        let list = catalog
+            .lists
+            .iter()
+            .find(|l| {
+                zones.iter().any(|z| {
+                    l.zone.as_deref() == Some(z.as_str())
+                        || l.dqs_zone.as_deref() == Some(z.as_str())
+                }) || l.id.contains(&first_word)
+            })
+            .unwrap_or_else(|| panic!("no catalog entry for {:?}", row[zone_col]));
+        if row[status_col].contains("SHUT DOWN") {
+            assert_eq!(list.status, Status::ShutDown, "{}", list.id);
+            assert!(!list.query, "{} is shut down but asked", list.id);
+        }
+        if zones.iter().any(|z| z.ends_with("spamhaus.org")) {
+            // A row may name several zones (the ZEN components): any of them may hold a code.
+            let named: Vec<_> = catalog
+                .lists
+                .iter()
+                .filter(|l| l.zone.as_ref().is_some_and(|z| zones.contains(z)))
+                .collect();
+            for code in codes_in(row[codes_col]) {
+                assert!(
+                    named.iter().any(|l| l.codes.iter().any(|c| c.code == code)),
+                    "{:?} does not document {code}",
+                    row[zone_col]
+                );
+            }
+        }
+    }
+}
