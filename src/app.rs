@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 use clap::CommandFactory;
 
 use crate::answers::validate;
@@ -175,7 +175,7 @@ async fn check(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
 async fn blocklist(ctx: &Context, args: BlocklistArgs) -> anyhow::Result<u8> {
     let mut subjects: Vec<Subject> = Vec::new();
     for arg in &args.subjects {
-        let subject = subject_from_arg(arg)?;
+        let subject = Subject::parse(arg)?;
         if !subjects.contains(&subject) {
             subjects.push(subject);
         }
@@ -221,23 +221,6 @@ async fn blocklist(ctx: &Context, args: BlocklistArgs) -> anyhow::Result<u8> {
         write_out(ctx, dir, &report, &facts, &findings, args.force)?;
     }
     Ok(exit::from_outcome(report.outcome()))
-}
-
-/// An address, or else a domain; something shaped like an address that does not parse is
-/// an error, not a domain.
-fn subject_from_arg(arg: &str) -> anyhow::Result<Subject> {
-    if let Ok(ip) = validate::ip("IP", arg) {
-        // An IPv4-mapped IPv6 address is listed, if at all, as its IPv4 address.
-        return Ok(Subject::Ip(ip.to_canonical()));
-    }
-    let looks_like_ip = arg.contains(':')
-        || (!arg.is_empty() && arg.trim().chars().all(|c| c.is_ascii_digit() || c == '.'));
-    if looks_like_ip {
-        bail!("{arg:?} is not an IPv4 or IPv6 address");
-    }
-    validate::domain("domain", arg)
-        .map(Subject::Domain)
-        .map_err(|e| anyhow!("{arg:?} is neither an IP address nor a domain name ({e})"))
 }
 
 /// The DQS key from `--dqs-key` / MXDOCTOR_DQS_KEY; an empty value means none.

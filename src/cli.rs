@@ -263,27 +263,6 @@ mod tests {
     }
 
     #[test]
-    fn no_dnsbl_from_the_environment_is_boolish() {
-        // clap reads the variable when the command is built, so build it after setting it.
-        // SAFETY: no other test reads or writes this variable.
-        let parse = |value: Option<&str>| {
-            match value {
-                Some(v) => unsafe { std::env::set_var("MXDOCTOR_NO_DNSBL", v) },
-                None => unsafe { std::env::remove_var("MXDOCTOR_NO_DNSBL") },
-            }
-            let m = Cli::command()
-                .try_get_matches_from(["mxdoctor", "check", "example.org"])
-                .unwrap();
-            m.subcommand_matches("check").unwrap().get_flag("no_dnsbl")
-        };
-        assert!(parse(Some("1")));
-        assert!(parse(Some("yes")));
-        assert!(!parse(Some("0")));
-        assert!(!parse(Some("false")));
-        assert!(!parse(None));
-    }
-
-    #[test]
     fn timeouts() {
         assert_eq!(parse_timeout("2").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));

@@ -760,13 +760,27 @@ fn check_sweeps_every_address_and_the_domain_unless_told_not_to() {
         one("dnsbl.policy-listed", "critical", "127.0.0.10", "PBL")
     );
 
-    let (_, report) = check(&["--no-dnsbl"]);
-    assert!(
-        !findings(&report)
+    let swept = |report: &Value| {
+        findings(report)
             .iter()
-            .any(|(id, _)| id.starts_with("dnsbl.") || id.starts_with("dbl.")),
-        "--no-dnsbl still swept"
-    );
+            .any(|(id, _)| id.starts_with("dnsbl.") || id.starts_with("dbl."))
+    };
+    let (_, report) = check(&["--no-dnsbl"]);
+    assert!(!swept(&report), "--no-dnsbl still swept");
+    // MXDOCTOR_NO_DNSBL: set to 1 by the harness, 0 turns the sweep back on.
+    for (value, expected) in [("1", false), ("yes", false), ("0", true), ("false", true)] {
+        let (_, stdout, stderr) = run(mxdoctor().env("MXDOCTOR_NO_DNSBL", value).args([
+            "check",
+            "good.test",
+            "--resolver",
+            &nsd.addr(),
+            "--format",
+            "json",
+        ]));
+        let report: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+        assert_eq!(swept(&report), expected, "MXDOCTOR_NO_DNSBL={value}");
+    }
 }
 
 #[test]

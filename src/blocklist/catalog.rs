@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Deserialize;
 
+use crate::answers::validate::{self, InvalidValue};
 use crate::diagnose::Severity;
 
 /// Every blocklist mxdoctor knows about, and the delisting procedures they point to.
@@ -169,6 +170,33 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// An address, or else a domain. Something shaped like an address that does not parse
+    /// is refused as an address, not taken for a domain.
+    pub fn parse(arg: &str) -> Result<Subject, InvalidValue> {
+        if let Ok(ip) = validate::ip("IP", arg) {
+            // An IPv4-mapped IPv6 address is listed, if at all, as its IPv4 address.
+            return Ok(Subject::Ip(ip.to_canonical()));
+        }
+        let trimmed = arg.trim();
+        let looks_like_ip = trimmed.contains(':')
+            || (!trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit() || c == '.'));
+        if looks_like_ip {
+            return Err(InvalidValue {
+                field: "IP".into(),
+                reason: format!("{arg:?} is not an IPv4 or IPv6 address"),
+            });
+        }
+        validate::domain("domain", arg)
+            .map(Subject::Domain)
+            .map_err(|e| InvalidValue {
+                field: "IP|DOMAIN".into(),
+                reason: format!(
+                    "{arg:?} is neither an IP address nor a domain name ({})",
+                    e.reason
+                ),
+            })
+    }
+
     pub fn as_string(&self) -> String {
         match self {
             Subject::Ip(ip) => ip.to_string(),
@@ -440,6 +468,25 @@ mod tests {
             d.query_name("dbl.spamhaus.org"),
             "example.org.dbl.spamhaus.org"
         );
+    }
+
+    #[test]
+    fn subjects_from_arguments() {
+        let ok = |s: &str| Subject::parse(s).unwrap().as_string();
+        assert_eq!(ok("192.0.2.1"), "192.0.2.1");
+        assert_eq!(ok("[2001:DB8::1]"), "2001:db8::1");
+        assert_eq!(ok("::ffff:192.0.2.1"), "192.0.2.1");
+        assert_eq!(ok("Example.ORG."), "example.org");
+        for bad in [
+            "300.1.2.3",
+            "2001:db8::zz",
+            "192.0.2",
+            "not a domain",
+            "localhost",
+            "",
+        ] {
+            assert!(Subject::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
