@@ -367,6 +367,11 @@ impl Catalog {
                     "procedure id {id:?} must be lower-case letters, digits and hyphens"
                 ));
             }
+            if super::delisting::PROVIDERS.contains(&id.as_str()) {
+                return err(format!(
+                    "procedure id {id:?} would overwrite a provider checklist"
+                ));
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for list in &self.lists {
@@ -596,6 +601,13 @@ mod tests {
         let mut c = catalog();
         let dup = c.lists[0].clone();
         c.lists.push(dup);
+        assert!(c.validate().is_err());
+        let mut c = catalog();
+        let p = c.procedures["psbl"].clone();
+        c.procedures.insert("microsoft".into(), p);
+        assert!(c.validate().is_err());
+        let mut c = catalog();
+        c.lists[0].codes[0].severity = None;
         assert!(c.validate().is_err());
     }
 }
