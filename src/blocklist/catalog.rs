@@ -102,6 +102,11 @@ pub struct Blocklist {
     /// Who acts on a listing, and how (shown as "why it matters").
     pub used_by: String,
     pub public_resolvers: PublicResolvers,
+    /// An entry every working copy of the list holds (RFC 5782 §5: 127.0.0.2 for IP lists):
+    /// asked once per sweep, so that an empty answer given instead of a refusal code (as
+    /// Spamhaus does to some public resolvers) is not read as "not listed".
+    #[serde(default)]
+    pub test_point: Option<String>,
     /// Where a person can look a subject up; `{subject}` is replaced.
     #[serde(default)]
     pub lookup_url: Option<String>,
@@ -390,6 +395,13 @@ impl Catalog {
             }
             if list.holds.is_empty() {
                 return err(format!("{id}: says nothing about what it lists"));
+            }
+            if let Some(point) = &list.test_point
+                && !Subject::parse(point).is_ok_and(|s| list.holds(&s))
+            {
+                return err(format!(
+                    "{id}: test point {point:?} is not something it lists"
+                ));
             }
             if let Some(range) = &list.error_range
                 && parse_cidr(range).is_none()

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde_json::Value;
 
 use crate::blocklist::{Blocklist, Catalog, CodeKind, Decoded, ReturnCode};
-use crate::facts::{DnsblCheck, Facts, Lookup};
+use crate::facts::{DnsblCheck, DnsblTestPoint, Facts, Lookup};
 
 use super::{Finding, FindingId, Severity};
 
@@ -18,8 +18,13 @@ use super::{Finding, FindingId, Severity};
 const MAX_REASON: usize = 300;
 
 pub fn diagnose(facts: &Facts, catalog: &Catalog, out: &mut Vec<Finding>) {
-    for check in &facts.dns.dnsbl.checks {
-        one_check(check, catalog, out);
+    let dnsbl = &facts.dns.dnsbl;
+    for check in &dnsbl.checks {
+        let test_point = dnsbl
+            .test_points
+            .iter()
+            .find(|t| t.list == check.list && t.dqs == check.dqs);
+        one_check(check, test_point, catalog, out);
     }
 }
 
@@ -46,7 +51,12 @@ fn ids_for(subject: &str) -> Ids {
     }
 }
 
-fn one_check(check: &DnsblCheck, catalog: &Catalog, out: &mut Vec<Finding>) {
+fn one_check(
+    check: &DnsblCheck,
+    test_point: Option<&DnsblTestPoint>,
+    catalog: &Catalog,
+    out: &mut Vec<Finding>,
+) {
     let ids = ids_for(&check.subject);
     let list = catalog.get(&check.list);
     let base = |id: FindingId, severity: Severity| {
@@ -72,6 +82,24 @@ fn one_check(check: &DnsblCheck, catalog: &Catalog, out: &mut Vec<Finding>) {
                     .with("failure", failure.as_str())
                     .with("error", detail)
                     .with("answers", Value::Null),
+            );
+            return;
+        }
+        Lookup::NxDomain | Lookup::NoData if test_point.is_some_and(|t| t.a.is_missing()) => {
+            // The list's own test entry is "not listed" too: the silence means nothing.
+            let remedy = list.and_then(|l| {
+                l.codes
+                    .iter()
+                    .find(|c| c.cause.as_deref() == Some("public-resolver"))
+                    .map(|c| &c.remedy)
+            });
+            out.push(
+                base(FindingId::DnsblQueryRefused, Severity::Unknown)
+                    .with("code", Value::Null)
+                    .with("meaning", Value::Null)
+                    .with("cause", "test-point-missing")
+                    .with("remedy", remedy)
+                    .with("test_point", test_point.map(|t| &t.query)),
             );
             return;
         }
@@ -134,7 +162,8 @@ fn one_check(check: &DnsblCheck, catalog: &Catalog, out: &mut Vec<Finding>) {
         })
         .collect();
     if let Some(first) = refusals.first() {
-        let refused = base(FindingId::DnsblQueryRefused, Severity::Unknown);
+        let refused =
+            base(FindingId::DnsblQueryRefused, Severity::Unknown).with("test_point", Value::Null);
         out.push(match first {
             Decoded::Known(code) => refused
                 .with("code", code.code)
@@ -414,6 +443,48 @@ mod tests {
             !got.iter().any(|f| f.1 == Severity::Ok),
             "a documented code read as clean"
         );
+    }
+
+    #[test]
+    fn an_empty_answer_from_a_list_whose_test_entry_is_empty_is_not_clean() {
+        let pb = playbooks();
+        let point = |a: Lookup<Ipv4Addr>| DnsblTestPoint {
+            list: "spamhaus-zen".into(),
+            zone: "zen.spamhaus.org".into(),
+            dqs: false,
+            query: "2.0.0.127.zen.spamhaus.org".into(),
+            a,
+        };
+        let renderer = Renderer::new(&Assets::default(), false).unwrap();
+        for (test_point, want) in [
+            (point(Lookup::NxDomain), FindingId::DnsblQueryRefused),
+            (point(answer(&["127.0.0.2"])), FindingId::DnsblClean),
+            (point(failed()), FindingId::DnsblClean),
+        ] {
+            let mut facts = facts_for("example.org");
+            facts.dns.dnsbl.checks = vec![check("192.0.2.1", "spamhaus-zen", Lookup::NxDomain)];
+            facts.dns.dnsbl.test_points = vec![test_point];
+            let mut out = Vec::new();
+            diagnose(&facts, &pb.blocklists, &mut out);
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].id, want);
+            let report = Report::build(facts.target.clone(), &out, &pb, &renderer).unwrap();
+            if want == FindingId::DnsblQueryRefused {
+                assert_eq!(out[0].severity, Severity::Unknown);
+                assert!(
+                    report.findings[0]
+                        .detail
+                        .contains("2.0.0.127.zen.spamhaus.org")
+                );
+                assert!(
+                    report.findings[0]
+                        .remedy
+                        .as_ref()
+                        .unwrap()
+                        .contains("--dqs-key")
+                );
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,22 @@ pub struct DnsblFacts {
     /// Every blocklist question asked; empty when the sweep was skipped (`--no-dnsbl`).
     #[serde(default)]
     pub checks: Vec<DnsblCheck>,
+    /// The answer of each asked list's test entry (RFC 5782 §5), once per list.
+    #[serde(default)]
+    pub test_points: Vec<DnsblTestPoint>,
+}
+
+/// A list's own test entry, which it must list: if it comes back "not listed", the list is
+/// not really answering this resolver.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DnsblTestPoint {
+    pub list: String,
+    pub zone: String,
+    #[serde(default)]
+    pub dqs: bool,
+    /// The name asked; a DQS key appears as `<dqs-key>`.
+    pub query: String,
+    pub a: Lookup<Ipv4Addr>,
 }
 
 /// One subject asked of one list.

@@ -15,7 +15,7 @@ mod tlsrpt;
 pub use dkim::DkimFacts;
 pub use dmarc::DmarcFacts;
 pub use dns::{Failure, Lookup, MxRecord, NameAddresses, QueryLog, ReverseDns};
-pub use dnsbl::{DnsblCheck, DnsblFacts};
+pub use dnsbl::{DnsblCheck, DnsblFacts, DnsblTestPoint};
 pub use mta_sts::MtaStsFacts;
 pub use spf::SpfFacts;
 pub use tlsrpt::TlsRptFacts;

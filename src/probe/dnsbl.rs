@@ -16,7 +16,8 @@ use indicatif::ProgressBar;
 
 use crate::blocklist::{Blocklist, Catalog, DqsKey, Subject};
 use crate::facts::{
-    DnsFacts, DnsblCheck, DnsblFacts, FACTS_SCHEMA, Facts, Lookup, QueryLog, ReverseDns, Target,
+    DnsFacts, DnsblCheck, DnsblFacts, DnsblTestPoint, FACTS_SCHEMA, Facts, Lookup, QueryLog,
+    ReverseDns, Target,
 };
 
 use super::dns::Resolve;
@@ -79,12 +80,69 @@ fn plan<'a>(subjects: &[Subject], sweep: &Sweep<'a>) -> Vec<Question<'a>> {
     out
 }
 
-/// Ask every list about every subject, concurrently.
+/// The test entry of every list asked about anything, once per list.
+fn plan_test_points<'a>(questions: &[Question<'a>], sweep: &Sweep<'a>) -> Vec<Question<'a>> {
+    let mut out: Vec<Question<'a>> = Vec::new();
+    for q in questions {
+        if out.iter().any(|t| t.list.id == q.list.id) {
+            continue;
+        }
+        let Some(point) = q.list.test_point.as_deref() else {
+            continue;
+        };
+        let Ok(subject) = Subject::parse(point) else {
+            continue;
+        };
+        let asked_zone = match (q.dqs, sweep.dqs_key) {
+            (true, Some(key)) => key.zone(q.zone),
+            _ => q.zone.to_string(),
+        };
+        out.push(Question {
+            subject: point.to_string(),
+            list: q.list,
+            zone: q.zone,
+            dqs: q.dqs,
+            name: subject.query_name(&asked_zone),
+        });
+    }
+    out
+}
+
+/// Ask every list about every subject, and each list about its test entry, concurrently.
 pub async fn sweep<R: Resolve>(dns: &R, subjects: &[Subject], sweep: &Sweep<'_>) -> DnsblFacts {
     let questions = plan(subjects, sweep);
-    sweep.progress.set_length(questions.len() as u64);
-    let checks = join_all(questions.iter().map(|q| ask(dns, q, sweep))).await;
-    DnsblFacts { checks }
+    let test_points = plan_test_points(&questions, sweep);
+    sweep
+        .progress
+        .set_length((questions.len() + test_points.len()) as u64);
+    let (checks, test_points) = tokio::join!(
+        join_all(questions.iter().map(|q| ask(dns, q, sweep))),
+        join_all(test_points.iter().map(|q| ask_test_point(dns, q, sweep))),
+    );
+    DnsblFacts {
+        checks,
+        test_points,
+    }
+}
+
+async fn ask_test_point<R: Resolve>(
+    dns: &R,
+    q: &Question<'_>,
+    sweep: &Sweep<'_>,
+) -> DnsblTestPoint {
+    let a = dns.a(&q.name).await;
+    sweep.progress.inc(1);
+    let redact = |s: &str| match sweep.dqs_key {
+        Some(key) => key.redact(s),
+        None => s.to_string(),
+    };
+    DnsblTestPoint {
+        list: q.list.id.clone(),
+        zone: q.zone.to_string(),
+        dqs: q.dqs,
+        query: redact(&q.name),
+        a: redact_failure(a, &redact),
+    }
 }
 
 async fn ask<R: Resolve>(dns: &R, q: &Question<'_>, sweep: &Sweep<'_>) -> DnsblCheck {
@@ -257,7 +315,16 @@ mod tests {
         assert_eq!(v6_lists, ["spamhaus-zen"], "IPv4-only lists are not asked");
         assert!(asked.contains(&"TXT 2.0.0.127.zen.spamhaus.org".to_string()));
         assert!(!asked.iter().any(|q| q.starts_with("TXT example.org")));
-        assert_eq!(settings.progress.position(), facts.checks.len() as u64);
+        assert_eq!(
+            settings.progress.position(),
+            (facts.checks.len() + facts.test_points.len()) as u64
+        );
+        let points: Vec<&str> = facts.test_points.iter().map(|t| t.query.as_str()).collect();
+        assert!(points.contains(&"2.0.0.127.zen.spamhaus.org"), "{points:?}");
+        assert!(
+            points.contains(&"dbltest.com.dbl.spamhaus.org"),
+            "{points:?}"
+        );
         assert!(!facts.checks.iter().any(|c| c.list == "spamhaus-zrd"));
     }
 
