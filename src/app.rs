@@ -12,13 +12,14 @@ use clap::CommandFactory;
 
 use crate::answers::validate;
 use crate::assets::Assets;
-use crate::cli::{CheckArgs, Cli, Command, Format, GlobalArgs};
+use crate::blocklist::{self, DqsKey, Subject, delisting};
+use crate::cli::{BlocklistArgs, CheckArgs, Cli, Command, DqsArgs, Format, GlobalArgs};
 use crate::diagnose;
 use crate::exit;
 use crate::facts::{FACTS_SCHEMA, Facts, Target};
 use crate::output::{self, Mode, OutputFile};
 use crate::plan::Playbooks;
-use crate::probe::{self, TlsSettings, dns::DnsClient, dns::DnsConfig};
+use crate::probe::{self, TlsSettings, dns::DnsClient, dns::DnsConfig, dnsbl::Sweep};
 use crate::render::Renderer;
 use crate::report::{Report, Verbosity};
 
@@ -121,6 +122,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let ctx = Context::new(&cli.global)?;
             dkim::keygen(&ctx, args)
         }
+        Command::Blocklist(args) => {
+            let ctx = Context::new(&cli.global)?;
+            blocklist(&ctx, args).await
+        }
     }
 }
 
@@ -143,6 +148,7 @@ async fn check(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
         }
         None => {
             let target = target_from_args(&args)?;
+            let dqs_key = dqs_key(&args.dqs)?;
             let dns = ctx.dns_client()?;
             let tls = TlsSettings {
                 ca_file: args.tls.ca_file.clone(),
@@ -153,7 +159,21 @@ async fn check(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
                 probe::http::read_ca_file(path)?;
             }
             let selectors = probe::dkim::CommonSelectors::load(&ctx.assets)?;
-            probe::gather(&target, &dns, &tls, &selectors).await
+            let sweep = Sweep {
+                catalog: &ctx.playbooks.blocklists,
+                dqs_key: dqs_key.as_ref(),
+                progress: blocklist::progress_bar(ctx.progress && !args.no_dnsbl),
+            };
+            let facts = probe::gather(
+                &target,
+                &dns,
+                &tls,
+                &selectors,
+                (!args.no_dnsbl).then_some(&sweep),
+            )
+            .await;
+            sweep.progress.finish_and_clear();
+            facts
         }
     };
     if let Some(path) = &args.facts_out {
@@ -169,14 +189,94 @@ async fn check(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
     )?;
     ctx.print_report(&report)?;
     if let Some(dir) = &args.out {
-        let files = [OutputFile::new(
-            "report.json",
-            report.to_json(),
-            Mode::Public,
-        )];
-        output::write_all(dir, &files, args.force)?;
+        write_out(ctx, dir, &report, &facts, &findings, args.force)?;
     }
     Ok(exit::from_outcome(report.outcome()))
+}
+
+/// `mxdoctor blocklist`: sweep the blocklists for addresses and domains, report, and write
+/// the checklists.
+async fn blocklist(ctx: &Context, args: BlocklistArgs) -> anyhow::Result<u8> {
+    let mut subjects: Vec<Subject> = Vec::new();
+    for arg in &args.subjects {
+        let subject = Subject::parse(arg)?;
+        if !subjects.contains(&subject) {
+            subjects.push(subject);
+        }
+    }
+    let target = Target {
+        // The report's target names the first domain; every subject is in the findings.
+        domain: subjects
+            .iter()
+            .find_map(|s| match s {
+                Subject::Domain(d) => Some(d.clone()),
+                Subject::Ip(_) => None,
+            })
+            .unwrap_or_default(),
+        ips: subjects
+            .iter()
+            .filter_map(|s| match s {
+                Subject::Ip(ip) => Some(*ip),
+                Subject::Domain(_) => None,
+            })
+            .collect(),
+        host: args
+            .host
+            .as_deref()
+            .map(|h| validate::hostname("--host", h))
+            .transpose()?,
+        selectors: Vec::new(),
+    };
+    let dqs_key = dqs_key(&args.dqs)?;
+    let dns = ctx.dns_client()?;
+    let sweep = Sweep {
+        catalog: &ctx.playbooks.blocklists,
+        dqs_key: dqs_key.as_ref(),
+        progress: blocklist::progress_bar(ctx.progress),
+    };
+    let facts =
+        probe::dnsbl::blocklist_facts(&dns, &target, &subjects, &sweep, args.out.is_some()).await;
+    sweep.progress.finish_and_clear();
+    let mut findings = Vec::new();
+    diagnose::dnsbl::diagnose(&facts, &ctx.playbooks.blocklists, &mut findings);
+    let report = Report::build(target, &findings, &ctx.playbooks, &ctx.renderer)?;
+    ctx.print_report(&report)?;
+    if let Some(dir) = &args.out {
+        write_out(ctx, dir, &report, &facts, &findings, args.force)?;
+    }
+    Ok(exit::from_outcome(report.outcome()))
+}
+
+/// The DQS key from `--dqs-key` / MXDOCTOR_DQS_KEY; an empty value means none.
+fn dqs_key(args: &DqsArgs) -> anyhow::Result<Option<DqsKey>> {
+    match args.dqs_key.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(key) => Ok(Some(DqsKey::parse(key)?)),
+    }
+}
+
+/// Everything `--out DIR` receives: the report and the checklists, all or nothing.
+fn write_out(
+    ctx: &Context,
+    dir: &Path,
+    report: &Report,
+    facts: &Facts,
+    findings: &[diagnose::Finding],
+    force: bool,
+) -> anyhow::Result<()> {
+    let mut files = vec![OutputFile::new(
+        "report.json",
+        report.to_json(),
+        Mode::Public,
+    )];
+    files.extend(delisting::files(
+        facts,
+        findings,
+        &ctx.playbooks.blocklists,
+        &ctx.renderer,
+    )?);
+    output::write_all(dir, &files, force)?;
+    Ok(())
 }
 
 /// Validate the command-line target before any question is asked.

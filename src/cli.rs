@@ -80,7 +80,8 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Diagnose a domain: MX, mail host, reverse DNS, SPF, DKIM, DMARC, MTA-STS, TLS-RPT.
+    /// Diagnose a domain: MX, mail host, reverse DNS, SPF, DKIM, DMARC, MTA-STS, TLS-RPT,
+    /// blocklists.
     Check(CheckArgs),
     /// Evaluate SPF (RFC 7208 check_host) for an IP and a sender, with a trace.
     Spf(SpfArgs),
@@ -91,6 +92,8 @@ pub enum Command {
         #[command(subcommand)]
         command: DkimCommand,
     },
+    /// Look IP addresses and domains up on DNS blocklists and say what each answer means.
+    Blocklist(BlocklistArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -126,7 +129,36 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub facts_in: Option<PathBuf>,
 
-    /// Also write report.json into DIR.
+    /// Also write report.json and the delisting and provider checklists into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Overwrite existing files in --out.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Skip the IP and domain blocklist checks.
+    #[arg(long, env = "MXDOCTOR_NO_DNSBL", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_dnsbl: bool,
+
+    #[command(flatten)]
+    pub dqs: DqsArgs,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BlocklistArgs {
+    /// IPv4 or IPv6 addresses and domains to look up.
+    #[arg(required = true, value_name = "IP|DOMAIN")]
+    pub subjects: Vec<String>,
+
+    /// Your mail server's EHLO name, for the delisting checklists.
+    #[arg(long, value_name = "FQDN")]
+    pub host: Option<String>,
+
+    /// Write report.json and the delisting and provider checklists into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -135,7 +167,22 @@ pub struct CheckArgs {
     pub force: bool,
 
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub dqs: DqsArgs,
+}
+
+/// Access to Spamhaus through its Data Query Service.
+#[derive(Debug, Args)]
+pub struct DqsArgs {
+    /// Spamhaus DQS key (free for low volume): ask Spamhaus through <KEY>.zen.dq.spamhaus.net
+    /// instead of the public mirrors, which refuse public resolvers. Never printed; prefer
+    /// the environment variable so it stays out of shell history.
+    #[arg(
+        long,
+        env = "MXDOCTOR_DQS_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub dqs_key: Option<String>,
 }
 
 /// Trust settings for HTTPS (MTA-STS policies) and SMTP TLS.

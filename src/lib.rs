@@ -7,6 +7,7 @@
 pub mod answers;
 pub mod app;
 pub mod assets;
+pub mod blocklist;
 pub mod cli;
 pub mod diagnose;
 pub mod exit;

@@ -654,7 +654,10 @@ fn facts_limit_the_plan_to_what_the_check_found() {
     assert!(titles.iter().any(|t| t.contains("MX record")), "{titles:?}");
     assert!(titles.iter().any(|t| t.contains("PTR")), "{titles:?}");
     assert!(plan.contains("`mx.missing`"), "{plan}");
-    assert!(!titles.iter().any(|t| t.contains("Close the relay")), "{titles:?}");
+    assert!(
+        !titles.iter().any(|t| t.contains("Close the relay")),
+        "{titles:?}"
+    );
     let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
     assert_eq!(report["schema"], "mxdoctor/report/v1");
     // Blind, every applicable step is there, in order.

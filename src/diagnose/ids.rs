@@ -98,6 +98,8 @@ finding_ids! {
     DnsblClean = "dnsbl.clean",
     DblListed = "dbl.listed",
     DblClean = "dbl.clean",
+    DnsblLookupFailed = "dnsbl.lookup-failed",
+    DblLookupFailed = "dbl.lookup-failed",
 
     SmtpUnreachable = "smtp.unreachable",
     SmtpBannerMismatch = "smtp.banner-mismatch",

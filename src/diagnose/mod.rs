@@ -6,6 +6,7 @@
 
 mod dkim;
 mod dmarc;
+pub mod dnsbl;
 mod finding;
 mod host;
 mod ids;
@@ -33,6 +34,7 @@ pub fn diagnose(facts: &Facts, playbooks: &Playbooks) -> Vec<Finding> {
     dmarc::diagnose(facts, &mut out);
     mta_sts::diagnose(facts, &mut out);
     tlsrpt::diagnose(facts, &mut out);
+    dnsbl::diagnose(facts, &playbooks.blocklists, &mut out);
     out
 }
 

@@ -7,6 +7,7 @@
 mod dkim;
 mod dmarc;
 mod dns;
+mod dnsbl;
 mod mta_sts;
 mod spf;
 mod tlsrpt;
@@ -14,6 +15,7 @@ mod tlsrpt;
 pub use dkim::{DkimFacts, SelectorLookup};
 pub use dmarc::{DmarcFacts, DmarcTxt, ReportDestination};
 pub use dns::{Failure, Lookup, MxRecord, NameAddresses, QueryLog, ReverseDns};
+pub use dnsbl::{DnsblCheck, DnsblFacts, DnsblTestPoint};
 pub use mta_sts::{FetchOutcome, FetchStage, MtaStsFacts, PolicyFetch};
 pub use spf::SpfFacts;
 pub use tlsrpt::TlsRptFacts;
@@ -72,4 +74,7 @@ pub struct DnsFacts {
     pub mta_sts: MtaStsFacts,
     #[serde(default)]
     pub tlsrpt: TlsRptFacts,
+    /// IP and domain blocklist answers.
+    #[serde(default)]
+    pub dnsbl: DnsblFacts,
 }

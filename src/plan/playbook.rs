@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::assets::{AssetError, Assets, Kind};
+use crate::blocklist::Catalog;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaybookError {
@@ -78,6 +79,8 @@ pub struct Playbooks {
     pub steps: Vec<super::Step>,
     /// Smarthost presets and destination groups (`smarthosts.yaml`).
     pub smarthosts: super::Smarthosts,
+    /// The blocklists the reputation sweep asks, and how to get off them.
+    pub blocklists: Catalog,
 }
 
 impl Playbooks {
@@ -100,8 +103,19 @@ impl Playbooks {
             generic_ptr: load_one(assets, "generic-ptr.yaml")?,
             steps: load_one(assets, "steps.yaml")?,
             smarthosts: load_one(assets, "smarthosts.yaml")?,
+            blocklists: load_blocklists(assets)?,
         })
     }
+}
+
+fn load_blocklists(assets: &Assets) -> Result<Catalog, PlaybookError> {
+    let path = "blocklists.yaml";
+    let catalog: Catalog = load_one(assets, path)?;
+    catalog.validate().map_err(|e| PlaybookError::Parse {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    Ok(catalog)
 }
 
 fn load_one<T: for<'de> Deserialize<'de>>(assets: &Assets, path: &str) -> Result<T, PlaybookError> {

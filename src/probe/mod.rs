@@ -4,6 +4,7 @@
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
+pub mod dnsbl;
 pub mod http;
 pub mod mta_sts;
 pub mod spf;
@@ -40,14 +41,16 @@ impl Default for TlsSettings {
 }
 
 /// Gather every DNS-side fact about `target`, all independent lookups concurrently.
-/// `selectors` are the DKIM selectors tried when the target names none.
+/// `selectors` are the DKIM selectors tried when the target names none; `dnsbl` is the
+/// blocklist sweep to run alongside, or None (`--no-dnsbl`).
 pub async fn gather(
     target: &Target,
     dns: &DnsClient,
     tls: &TlsSettings,
     selectors: &dkim::CommonSelectors,
+    dnsbl: Option<&dnsbl::Sweep<'_>>,
 ) -> Facts {
-    let (mx_side, host, reverse, spf, dkim, dmarc, mta_sts, tlsrpt) = tokio::join!(
+    let (mx_side, host, reverse, spf, dkim, dmarc, mta_sts, tlsrpt, dnsbl_facts) = tokio::join!(
         mx_and_targets(dns, &target.domain),
         async {
             match &target.host {
@@ -61,6 +64,12 @@ pub async fn gather(
         dmarc::gather(dns, target),
         mta_sts::gather(dns, target, tls),
         tlsrpt::gather(dns, target),
+        async {
+            match dnsbl {
+                Some(sweep) => dnsbl::sweep(dns, &dnsbl::subjects_of(target), sweep).await,
+                None => Default::default(),
+            }
+        },
     );
     let (mx, mx_hosts) = mx_side;
     Facts {
@@ -76,8 +85,9 @@ pub async fn gather(
             dmarc,
             mta_sts,
             tlsrpt,
+            dnsbl: dnsbl_facts,
         },
-        queries: dns.query_log(),
+        queries: dnsbl::redact_queries(dns.query_log(), dnsbl.and_then(|s| s.dqs_key)),
     }
 }
 

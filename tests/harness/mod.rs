@@ -19,10 +19,22 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The built mxdoctor binary with a clean environment: no inherited resolver or colour setting.
+/// The built mxdoctor binary with a clean environment: no inherited resolver, colour
+/// setting or DQS key. `check` skips the blocklist sweep (MXDOCTOR_NO_DNSBL=1) because the
+/// fixture zones serve no blocklist; blocklist tests start from [`mxdoctor_with_dnsbl`].
 pub fn mxdoctor() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mxdoctor"));
-    cmd.env_remove("MXDOCTOR_RESOLVER").env_remove("NO_COLOR");
+    cmd.env_remove("MXDOCTOR_RESOLVER")
+        .env_remove("NO_COLOR")
+        .env_remove("MXDOCTOR_DQS_KEY")
+        .env("MXDOCTOR_NO_DNSBL", "1");
+    cmd
+}
+
+/// [`mxdoctor`] with the blocklist sweep of `check` left on.
+pub fn mxdoctor_with_dnsbl() -> Command {
+    let mut cmd = mxdoctor();
+    cmd.env_remove("MXDOCTOR_NO_DNSBL");
     cmd
 }
 
