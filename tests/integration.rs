@@ -7,3 +7,5 @@ mod harness;
 mod check_dns;
 /// Bad input and broken networks: clear errors, exit 2 or 4, never a crash.
 mod check_errors;
+/// RFC 7208 check_host() through NSD: mxdoctor's own cases and the official suite (ignored).
+mod spf_suite;

@@ -15,7 +15,7 @@ pub use dkim::DkimFacts;
 pub use dmarc::DmarcFacts;
 pub use dns::{Failure, Lookup, MxRecord, NameAddresses, QueryLog, ReverseDns};
 pub use mta_sts::MtaStsFacts;
-pub use spf::SpfFacts;
+pub use spf::{NamedTxt, SpfCheck, SpfFacts, SpfPolicy, TargetLookup};
 pub use tlsrpt::TlsRptFacts;
 
 use std::net::IpAddr;

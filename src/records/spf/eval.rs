@@ -216,6 +216,8 @@ pub enum TraceEvent {
         term: String,
         outcome: TermOutcome,
         detail: Option<String>,
+        /// The term is one of the DNS-querying terms counted against the limit of 10.
+        counted: bool,
         lookups: u32,
     },
     /// The explanation of a fail, or why the domain's `exp=` was ignored.
@@ -342,7 +344,6 @@ impl<'a, R: Resolve> Run<'a, R> {
             self.omitted += 1;
         }
     }
-
 
     /// check_host() on one domain (boxed: include and redirect recurse).
     fn check(
@@ -473,15 +474,26 @@ impl<'a, R: Resolve> Run<'a, R> {
         explain: bool,
     ) -> Outcome {
         for (term, mechanism) in record.mechanisms() {
-            if mechanism.kind.queries_dns()
-                && let Err(abort) = self.count_lookup()
-            {
-                self.trace_term(domain, &term.text, TermOutcome::Error, Some(&abort.reason));
+            let counted = mechanism.kind.queries_dns();
+            if counted && let Err(abort) = self.count_lookup() {
+                self.trace_term(
+                    domain,
+                    &term.text,
+                    counted,
+                    TermOutcome::Error,
+                    Some(&abort.reason),
+                );
                 return Outcome::new(abort.result, abort.reason);
             }
             match self.matches(mechanism, domain, depth).await {
                 Ok((true, detail)) => {
-                    self.trace_term(domain, &term.text, TermOutcome::Match, detail.as_deref());
+                    self.trace_term(
+                        domain,
+                        &term.text,
+                        counted,
+                        TermOutcome::Match,
+                        detail.as_deref(),
+                    );
                     let result = mechanism.qualifier.result();
                     let explanation = if result == SpfResult::Fail && explain {
                         self.explain(record, domain, depth).await
@@ -499,10 +511,22 @@ impl<'a, R: Resolve> Run<'a, R> {
                     };
                 }
                 Ok((false, detail)) => {
-                    self.trace_term(domain, &term.text, TermOutcome::NoMatch, detail.as_deref());
+                    self.trace_term(
+                        domain,
+                        &term.text,
+                        counted,
+                        TermOutcome::NoMatch,
+                        detail.as_deref(),
+                    );
                 }
                 Err(abort) => {
-                    self.trace_term(domain, &term.text, TermOutcome::Error, Some(&abort.reason));
+                    self.trace_term(
+                        domain,
+                        &term.text,
+                        counted,
+                        TermOutcome::Error,
+                        Some(&abort.reason),
+                    );
                     return Outcome::new(abort.result, abort.reason);
                 }
             }
@@ -511,27 +535,36 @@ impl<'a, R: Resolve> Run<'a, R> {
         let Some(target) = record.redirect() else {
             return Outcome::new(
                 SpfResult::Neutral,
-                format!("no mechanism of {domain} matched and it has no \"all\": the default is neutral"),
+                format!(
+                    "no mechanism of {domain} matched and it has no \"all\": the default is neutral"
+                ),
             );
         };
         let term = record
             .terms
             .iter()
-            .find(|t| matches!(&t.kind, super::TermKind::Modifier(super::Modifier::Redirect(_))))
+            .find(|t| {
+                matches!(
+                    &t.kind,
+                    super::TermKind::Modifier(super::Modifier::Redirect(_))
+                )
+            })
             .map(|t| t.text.clone())
             .unwrap_or_default();
         if let Err(abort) = self.count_lookup() {
-            self.trace_term(domain, &term, TermOutcome::Error, Some(&abort.reason));
+            self.trace_term(domain, &term, true, TermOutcome::Error, Some(&abort.reason));
             return Outcome::new(abort.result, abort.reason);
         }
         let name = self.expand_domain(target, domain).await;
         if !is_valid_domain(&name) {
             let reason = format!("the redirect target {name:?} is not a valid domain name");
-            self.trace_term(domain, &term, TermOutcome::Error, Some(&reason));
+            self.trace_term(domain, &term, true, TermOutcome::Error, Some(&reason));
             return Outcome::new(SpfResult::PermError, reason);
         }
-        self.trace_term(domain, &term, TermOutcome::Match, None);
-        let inner = self.check(name.clone(), depth + 1, Some(term), explain).await;
+        self.trace_term(domain, &term, true, TermOutcome::Match, None);
+        let inner = self
+            .check(name.clone(), depth + 1, Some(term), explain)
+            .await;
         if inner.result == SpfResult::None {
             return Outcome::new(
                 SpfResult::PermError,
@@ -625,10 +658,10 @@ impl<'a, R: Resolve> Run<'a, R> {
                 let mut failure = None;
                 for (name, lookup) in names.iter().zip(lookups) {
                     match lookup {
-                        Lookup::Answer { records } => {
-                            if records.iter().any(|a| in_cidr(ip, *a, cidr.v4, cidr.v6)) {
-                                return Ok((true, Some(format!("via MX host {name}"))));
-                            }
+                        Lookup::Answer { records }
+                            if records.iter().any(|a| in_cidr(ip, *a, cidr.v4, cidr.v6)) =>
+                        {
+                            return Ok((true, Some(format!("via MX host {name}"))));
                         }
                         Lookup::Failed { failure: f, detail } if f != Failure::InvalidName => {
                             failure.get_or_insert(format!(
@@ -675,7 +708,9 @@ impl<'a, R: Resolve> Run<'a, R> {
             MechanismKind::Include { domain: spec } => {
                 let target = self.expand_domain(spec, domain).await;
                 let via = format!("include:{}", display_spec(spec, &target));
-                let inner = self.check(target.clone(), depth + 1, Some(via), false).await;
+                let inner = self
+                    .check(target.clone(), depth + 1, Some(via), false)
+                    .await;
                 match inner.result {
                     SpfResult::Pass => Ok((true, None)),
                     SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => {
@@ -721,7 +756,13 @@ impl<'a, R: Resolve> Run<'a, R> {
     async fn addresses(&mut self, name: &str) -> Lookup<IpAddr> {
         let lookup = address_lookup(self.dns, self.request.ip, name).await;
         let void = lookup.is_missing();
-        self.trace_dns(name, family_type(self.request.ip), &lookup, void, ToString::to_string);
+        self.trace_dns(
+            name,
+            family_type(self.request.ip),
+            &lookup,
+            void,
+            ToString::to_string,
+        );
         lookup
     }
 
@@ -871,7 +912,14 @@ impl<'a, R: Resolve> Run<'a, R> {
         Some(expanded)
     }
 
-    fn trace_term(&mut self, domain: &str, term: &str, outcome: TermOutcome, detail: Option<&str>) {
+    fn trace_term(
+        &mut self,
+        domain: &str,
+        term: &str,
+        counted: bool,
+        outcome: TermOutcome,
+        detail: Option<&str>,
+    ) {
         let depth = self.level;
         let lookups = self.lookups;
         self.push(TraceEvent::Term {
@@ -880,6 +928,7 @@ impl<'a, R: Resolve> Run<'a, R> {
             term: term.to_string(),
             outcome,
             detail: detail.map(str::to_string),
+            counted,
             lookups,
         });
     }
@@ -959,7 +1008,11 @@ fn reverse_name(ip: IpAddr) -> String {
     let forward = dotted(ip);
     let mut parts: Vec<&str> = forward.split('.').collect();
     parts.reverse();
-    let suffix = if ip.is_ipv4() { "in-addr.arpa" } else { "ip6.arpa" };
+    let suffix = if ip.is_ipv4() {
+        "in-addr.arpa"
+    } else {
+        "ip6.arpa"
+    };
     format!("{}.{suffix}", parts.join("."))
 }
 

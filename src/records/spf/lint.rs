@@ -119,7 +119,9 @@ pub fn summarize(record: &SpfRecord, domain: &str) -> RecordSummary {
             }
             MechanismKind::A { domain: spec, .. } => target(TargetKind::A, spec),
             MechanismKind::Mx { domain: spec, .. } => target(TargetKind::Mx, spec),
-            MechanismKind::Exists { domain: spec } => target(TargetKind::Exists, &Some(spec.clone())),
+            MechanismKind::Exists { domain: spec } => {
+                target(TargetKind::Exists, &Some(spec.clone()))
+            }
             MechanismKind::Ptr { .. } => s.ptr_terms.push(term.text.clone()),
             MechanismKind::Include { domain: spec } => {
                 let target = literal_name(spec);
@@ -150,10 +152,20 @@ pub enum NodeState {
         summary: RecordSummary,
     },
     /// No `v=spf1` record (the label says why: NXDOMAIN, no data, only other TXT).
-    NoRecord { label: String },
-    Multiple { records: Vec<String> },
-    Invalid { text: String, error: ParseError },
-    Failed { failure: Failure, detail: String },
+    NoRecord {
+        label: String,
+    },
+    Multiple {
+        records: Vec<String>,
+    },
+    Invalid {
+        text: String,
+        error: ParseError,
+    },
+    Failed {
+        failure: Failure,
+        detail: String,
+    },
     /// Beyond the walk's bounds, or not in the facts.
     NotFetched,
 }
@@ -205,7 +217,8 @@ pub fn analyze<'a>(
     let mut path = Vec::new();
     tree.lookups = visit(&mut tree, &txt, &void, root, None, &mut path);
     let mut seen = BTreeSet::new();
-    tree.void_targets.retain(|t| seen.insert((t.kind, t.name.clone())));
+    tree.void_targets
+        .retain(|t| seen.insert((t.kind, t.name.clone())));
     tree
 }
 
@@ -224,7 +237,9 @@ fn visit<'a>(
     }
     let lookup = txt(name);
     let txt_bytes = match lookup {
-        Some(Lookup::Answer { records }) => name.len() + records.iter().map(String::len).sum::<usize>(),
+        Some(Lookup::Answer { records }) => {
+            name.len() + records.iter().map(String::len).sum::<usize>()
+        }
         _ => 0,
     };
     let state = node_state(name, lookup);
@@ -350,10 +365,9 @@ impl PolicyTree {
                 return Some((node.name.clone(), q));
             }
             let target = summary.redirect.as_ref()?.target.as_ref()?;
-            node = self
-                .nodes
-                .iter()
-                .find(|n| &n.name == target && n.via.as_ref().is_some_and(|v| v.parent == node.name))?;
+            node = self.nodes.iter().find(|n| {
+                &n.name == target && n.via.as_ref().is_some_and(|v| v.parent == node.name)
+            })?;
         }
     }
 }
@@ -459,7 +473,10 @@ pub fn merge(texts: &[String]) -> String {
                     all.get_or_insert_with(|| term.text.clone());
                 }
                 TermKind::Mechanism(_) => {
-                    if !mechanisms.iter().any(|x| x.eq_ignore_ascii_case(&term.text)) {
+                    if !mechanisms
+                        .iter()
+                        .any(|x| x.eq_ignore_ascii_case(&term.text))
+                    {
                         mechanisms.push(term.text.clone());
                     }
                 }
@@ -487,7 +504,10 @@ pub struct Flattened {
 /// Replace the root's includes whose whole subtree is plain `ip4`/`ip6` (and its own `a`
 /// terms whose addresses are known) by those addresses. None when nothing can be replaced.
 /// `addresses` gives the A and AAAA answers of a name, when known.
-pub fn flatten(tree: &PolicyTree, addresses: impl Fn(&str) -> Option<Vec<IpAddr>>) -> Option<Flattened> {
+pub fn flatten(
+    tree: &PolicyTree,
+    addresses: impl Fn(&str) -> Option<Vec<IpAddr>>,
+) -> Option<Flattened> {
     let (record, _) = tree.root_record()?;
     let mut mechanisms: Vec<String> = Vec::new();
     let mut all: Option<String> = None;
@@ -582,7 +602,11 @@ pub fn flatten(tree: &PolicyTree, addresses: impl Fn(&str) -> Option<Vec<IpAddr>
 fn subtree_lookups(tree: &PolicyTree, parent: &str, term: &str) -> usize {
     tree.nodes
         .iter()
-        .find(|n| n.via.as_ref().is_some_and(|v| v.parent == parent && v.term == term))
+        .find(|n| {
+            n.via
+                .as_ref()
+                .is_some_and(|v| v.parent == parent && v.term == term)
+        })
         .map_or(0, |n| n.lookups)
 }
 
@@ -603,7 +627,9 @@ fn plain_addresses(tree: &PolicyTree, name: &str, depth: usize) -> Option<Vec<St
     for (term, m) in record.mechanisms() {
         match &m.kind {
             MechanismKind::All => break,
-            MechanismKind::Ip4 { .. } | MechanismKind::Ip6 { .. } if m.qualifier == Qualifier::Pass => {
+            MechanismKind::Ip4 { .. } | MechanismKind::Ip6 { .. }
+                if m.qualifier == Qualifier::Pass =>
+            {
                 out.push(term.text.trim_start_matches('+').to_string());
             }
             MechanismKind::Include { domain } if m.qualifier == Qualifier::Pass => {

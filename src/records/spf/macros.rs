@@ -301,16 +301,12 @@ pub(crate) fn invalid_character(text: &str, at: usize) -> ParseErrorKind {
 }
 
 /// Parse what follows `%{`; returns the part and the bytes used including the closing `}`.
-fn parse_expand(
-    bytes: &[u8],
-    place: Place,
-) -> Result<(MacroPart, usize), (usize, ParseErrorKind)> {
+fn parse_expand(bytes: &[u8], place: Place) -> Result<(MacroPart, usize), (usize, ParseErrorKind)> {
     let Some(&first) = bytes.first() else {
         return Err((0, ParseErrorKind::UnterminatedMacro));
     };
     let c = char::from(first);
-    let letter =
-        MacroLetter::from_char(c).ok_or((0, ParseErrorKind::UnknownMacroLetter(c)))?;
+    let letter = MacroLetter::from_char(c).ok_or((0, ParseErrorKind::UnknownMacroLetter(c)))?;
     if letter.explanation_only() && place != Place::Explanation {
         return Err((0, ParseErrorKind::ExplanationOnlyMacro(c)));
     }
@@ -401,7 +397,10 @@ mod tests {
             ("%{lr}", "strong-bad"),
             ("%{lr-}", "bad.strong"),
             ("%{l1r-}", "strong"),
-            ("%{ir}.%{v}._spf.%{d2}", "3.2.0.192.in-addr._spf.example.com"),
+            (
+                "%{ir}.%{v}._spf.%{d2}",
+                "3.2.0.192.in-addr._spf.example.com",
+            ),
             ("%{lr-}.lp._spf.%{d2}", "bad.strong.lp._spf.example.com"),
             (
                 "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}",
@@ -459,6 +458,9 @@ mod tests {
 
     #[test]
     fn huge_digits_saturate() {
-        assert_eq!(expand("%{d99999999999999999}", "192.0.2.3"), "email.example.com");
+        assert_eq!(
+            expand("%{d99999999999999999}", "192.0.2.3"),
+            "email.example.com"
+        );
     }
 }

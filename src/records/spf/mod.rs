@@ -12,6 +12,7 @@ pub(crate) mod fake_dns;
 pub mod lint;
 mod macros;
 mod parse;
+pub mod report;
 
 pub use eval::{Evaluation, Identity, Request, Sender, SpfResult, TraceEvent, check_host};
 pub use macros::{MacroContext, MacroLetter, MacroPart, MacroString};
@@ -66,13 +67,31 @@ impl Default for DualCidr {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MechanismKind {
     All,
-    Include { domain: MacroString },
-    A { domain: Option<MacroString>, cidr: DualCidr },
-    Mx { domain: Option<MacroString>, cidr: DualCidr },
-    Ptr { domain: Option<MacroString> },
-    Ip4 { network: Ipv4Addr, prefix: u8 },
-    Ip6 { network: Ipv6Addr, prefix: u8 },
-    Exists { domain: MacroString },
+    Include {
+        domain: MacroString,
+    },
+    A {
+        domain: Option<MacroString>,
+        cidr: DualCidr,
+    },
+    Mx {
+        domain: Option<MacroString>,
+        cidr: DualCidr,
+    },
+    Ptr {
+        domain: Option<MacroString>,
+    },
+    Ip4 {
+        network: Ipv4Addr,
+        prefix: u8,
+    },
+    Ip6 {
+        network: Ipv6Addr,
+        prefix: u8,
+    },
+    Exists {
+        domain: MacroString,
+    },
 }
 
 impl MechanismKind {

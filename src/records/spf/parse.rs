@@ -43,7 +43,9 @@ pub enum ParseErrorKind {
     MissingArgument(&'static str),
     #[error("empty domain after \"{0}\"")]
     EmptyDomain(&'static str),
-    #[error("{0:?} is not a domain name (it must end in a top-level label such as .com, or in a macro)")]
+    #[error(
+        "{0:?} is not a domain name (it must end in a top-level label such as .com, or in a macro)"
+    )]
     BadDomainEnd(String),
     #[error("\"{0}\" takes no argument here: {1:?}")]
     UnexpectedArgument(&'static str, String),
@@ -147,10 +149,7 @@ fn error(position: usize, kind: ParseErrorKind) -> ParseError {
 }
 
 fn parse_term(term: &str, pos: usize) -> Result<TermKind, ParseError> {
-    if let Some(i) = term
-        .bytes()
-        .position(|b| !(0x21..=0x7e).contains(&b))
-    {
+    if let Some(i) = term.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
         return Err(error(pos + i, invalid_character(term, i)));
     }
     // A modifier is a name followed directly by "=".
@@ -257,11 +256,7 @@ fn parse_term(term: &str, pos: usize) -> Result<TermKind, ParseError> {
 }
 
 /// `":" domain-spec`, required (include, exists).
-fn required_domain(
-    rest: &str,
-    pos: usize,
-    mech: &'static str,
-) -> Result<MacroString, ParseError> {
+fn required_domain(rest: &str, pos: usize, mech: &'static str) -> Result<MacroString, ParseError> {
     match rest.strip_prefix(':') {
         Some(d) => domain_spec(d, pos + 1, mech),
         None => Err(error(pos, ParseErrorKind::MissingArgument(mech))),
@@ -301,12 +296,7 @@ fn domain_and_cidr(
 
 /// A trailing `sep` + digits (for "/" not itself preceded by "/"): (offset of the digits, digits).
 fn trailing_cidr<'a>(text: &'a str, sep: &str) -> Option<(usize, &'a str)> {
-    let digits = text.len()
-        - text
-            .bytes()
-            .rev()
-            .take_while(u8::is_ascii_digit)
-            .count();
+    let digits = text.len() - text.bytes().rev().take_while(u8::is_ascii_digit).count();
     if digits == text.len() || !text[..digits].ends_with(sep) {
         return None;
     }
@@ -513,8 +503,9 @@ mod tests {
 
     #[test]
     fn modifiers() {
-        let r = parse("v=spf1 -all exp=explain.%{d} moo.cow-far_out=man:dog/cat redirect=x.example")
-            .unwrap();
+        let r =
+            parse("v=spf1 -all exp=explain.%{d} moo.cow-far_out=man:dog/cat redirect=x.example")
+                .unwrap();
         assert!(r.explanation().is_some());
         assert_eq!(r.redirect(), Some(&lit("x.example")));
         assert!(matches!(
@@ -530,53 +521,141 @@ mod tests {
     #[test]
     fn errors_with_positions() {
         let cases: &[(&str, usize, ParseErrorKind)] = &[
-            ("v=spf1 ip4:1.2.3.4 -all moo", 24, K::UnknownMechanism("moo".into())),
-            ("v=spf1 moo.cow/far_out=man:dog/cat", 7, K::UnknownMechanism("moo.cow/far_out=man:dog/cat".into())),
-            ("v=spf1 ip4:1.2.3.4 redirect:t2.example.com", 19, K::UnknownMechanism("redirect:t2.example.com".into())),
+            (
+                "v=spf1 ip4:1.2.3.4 -all moo",
+                24,
+                K::UnknownMechanism("moo".into()),
+            ),
+            (
+                "v=spf1 moo.cow/far_out=man:dog/cat",
+                7,
+                K::UnknownMechanism("moo.cow/far_out=man:dog/cat".into()),
+            ),
+            (
+                "v=spf1 ip4:1.2.3.4 redirect:t2.example.com",
+                19,
+                K::UnknownMechanism("redirect:t2.example.com".into()),
+            ),
             ("v=spf1 1up=foo", 7, K::UnknownMechanism("1up=foo".into())),
             ("v=spf1 =all", 7, K::UnknownMechanism("=all".into())),
-            ("v=spf1 a:foo-bar -all", 9, K::BadDomainEnd("foo-bar".into())),
+            (
+                "v=spf1 a:foo-bar -all",
+                9,
+                K::BadDomainEnd("foo-bar".into()),
+            ),
             ("v=spf1 a:museum.", 9, K::BadDomainEnd("museum.".into())),
             ("v=spf1 a:abc.123", 9, K::BadDomainEnd("abc.123".into())),
-            ("v=spf1 a:111.222.33.44", 9, K::BadDomainEnd("111.222.33.44".into())),
-            ("v=spf1 a:example.-com", 9, K::BadDomainEnd("example.-com".into())),
-            ("v=spf1 a:example.com:8080", 9, K::BadDomainEnd("example.com:8080".into())),
+            (
+                "v=spf1 a:111.222.33.44",
+                9,
+                K::BadDomainEnd("111.222.33.44".into()),
+            ),
+            (
+                "v=spf1 a:example.-com",
+                9,
+                K::BadDomainEnd("example.-com".into()),
+            ),
+            (
+                "v=spf1 a:example.com:8080",
+                9,
+                K::BadDomainEnd("example.com:8080".into()),
+            ),
             ("v=spf1 a:", 9, K::EmptyDomain("a")),
             ("v=spf1 include", 14, K::MissingArgument("include")),
             ("v=spf1 include: -all", 15, K::EmptyDomain("include")),
-            ("v=spf1 include:ip5.example.com/24", 15, K::BadDomainEnd("ip5.example.com/24".into())),
-            ("v=spf1 exists:mail.example.com/24", 14, K::BadDomainEnd("mail.example.com/24".into())),
+            (
+                "v=spf1 include:ip5.example.com/24",
+                15,
+                K::BadDomainEnd("ip5.example.com/24".into()),
+            ),
+            (
+                "v=spf1 exists:mail.example.com/24",
+                14,
+                K::BadDomainEnd("mail.example.com/24".into()),
+            ),
             ("v=spf1 -all.", 7, K::UnknownMechanism("-all.".into())),
-            ("v=spf1 -all:foobar", 11, K::UnexpectedArgument("all", ":foobar".into())),
-            ("v=spf1 -all/8", 11, K::UnexpectedArgument("all", "/8".into())),
-            ("v=spf1 ptr/0 -all", 10, K::UnexpectedArgument("ptr", "/0".into())),
+            (
+                "v=spf1 -all:foobar",
+                11,
+                K::UnexpectedArgument("all", ":foobar".into()),
+            ),
+            (
+                "v=spf1 -all/8",
+                11,
+                K::UnexpectedArgument("all", "/8".into()),
+            ),
+            (
+                "v=spf1 ptr/0 -all",
+                10,
+                K::UnexpectedArgument("ptr", "/0".into()),
+            ),
             ("v=spf1 a/33 -all", 9, K::CidrTooLong(33, 32)),
             ("v=spf1 a//129", 10, K::CidrTooLong(129, 128)),
             ("v=spf1 a/24/64 -all", 12, K::CidrTooLong(64, 32)),
-            ("v=spf1 a/24/16 -all", 8, K::UnexpectedArgument("a", "/24".into())),
+            (
+                "v=spf1 a/24/16 -all",
+                8,
+                K::UnexpectedArgument("a", "/24".into()),
+            ),
             ("v=spf1 ip4:1.2.3.4/032", 19, K::BadCidr("/032".into())),
             ("v=spf1 ip4:1.2.3.4/33", 19, K::CidrTooLong(33, 32)),
             ("v=spf1 ip4:1.2.3.4//32", 19, K::BadCidr("//32".into())),
             ("v=spf1 ip4", 10, K::MissingArgument("ip4")),
             ("v=spf1 ip4:1.2.3", 11, K::BadIp4("1.2.3".into())),
-            ("v=spf1 ip4:1.2.3.4:8080", 11, K::BadIp4("1.2.3.4:8080".into())),
+            (
+                "v=spf1 ip4:1.2.3.4:8080",
+                11,
+                K::BadIp4("1.2.3.4:8080".into()),
+            ),
             ("v=spf1 ip4:01.2.3.4", 11, K::BadIp4("01.2.3.4".into())),
-            ("v=spf1 ip6::CAFE::BABE", 11, K::BadIp6(":CAFE::BABE".into())),
+            (
+                "v=spf1 ip6::CAFE::BABE",
+                11,
+                K::BadIp6(":CAFE::BABE".into()),
+            ),
             ("v=spf1 ip6:::1.1.1.1//33", 21, K::BadCidr("//33".into())),
-            ("v=spf1 a:ctrl.example.com\rptr -all", 25, K::InvalidCharacter(b'\r')),
-            ("v=spf1 ip4:192.0.2.5\n include:x.example", 20, K::InvalidCharacter(b'\n')),
+            (
+                "v=spf1 a:ctrl.example.com\rptr -all",
+                25,
+                K::InvalidCharacter(b'\r'),
+            ),
+            (
+                "v=spf1 ip4:192.0.2.5\n include:x.example",
+                20,
+                K::InvalidCharacter(b'\n'),
+            ),
             ("v=spf1 a:foo.example.com\0", 24, K::InvalidCharacter(0)),
-            ("v=spf1 a:\u{feff}garbage.example.net -all", 9, K::NonAscii('\u{feff}')),
-            ("v=spf1 -exists:%(ir).sbl.example.com ?all", 15, K::LonePercent),
+            (
+                "v=spf1 a:\u{feff}garbage.example.net -all",
+                9,
+                K::NonAscii('\u{feff}'),
+            ),
+            (
+                "v=spf1 -exists:%(ir).sbl.example.com ?all",
+                15,
+                K::LonePercent,
+            ),
             ("v=spf1 exists:foo%.sbl.example.com", 17, K::LonePercent),
             ("v=spf1 a:%{a}.example.com", 11, K::UnknownMacroLetter('a')),
-            ("v=spf1 -all exp=%{r}.example.com", 18, K::ExplanationOnlyMacro('r')),
+            (
+                "v=spf1 -all exp=%{r}.example.com",
+                18,
+                K::ExplanationOnlyMacro('r'),
+            ),
             ("v=spf1 -all foo=%abc", 16, K::LonePercent),
             ("v=spf1 exp= -all", 11, K::EmptyDomain("exp")),
             ("v=spf1 exp=-all", 11, K::BadDomainEnd("-all".into())),
             ("v=spf1 ?all redirect=", 21, K::EmptyDomain("redirect")),
-            ("v=spf1 exp=a.example -all exp=b.example", 26, K::DuplicateModifier("exp")),
-            ("v=spf1 redirect=a.example redirect=b.example", 26, K::DuplicateModifier("redirect")),
+            (
+                "v=spf1 exp=a.example -all exp=b.example",
+                26,
+                K::DuplicateModifier("exp"),
+            ),
+            (
+                "v=spf1 redirect=a.example redirect=b.example",
+                26,
+                K::DuplicateModifier("redirect"),
+            ),
         ];
         for (record, at, kind) in cases {
             let got = parse(record).expect_err(record);

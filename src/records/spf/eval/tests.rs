@@ -125,7 +125,11 @@ fn results_table() {
     ];
     for (ip, from, want) in cases {
         let got = evaluate(&dns, ip, from);
-        assert_eq!(got.result, want, "{ip} {from}: {:?}\n{:#?}", got.reason, got.trace);
+        assert_eq!(
+            got.result, want,
+            "{ip} {from}: {:?}\n{:#?}",
+            got.reason, got.trace
+        );
     }
 }
 
@@ -139,7 +143,10 @@ fn reasons_name_the_problem() {
     assert!(reason("192.0.2.1", "x@broken.test").contains("at byte 26: unknown mechanism"));
     assert!(reason("192.0.2.1", "x@twice.test").contains("2 SPF records"));
     assert!(reason("192.0.2.1", "x@mxmany.test").contains("11 MX records"));
-    assert!(reason("192.0.2.1", "x@inc-none.test").contains("include:nospf.test has no usable SPF record"));
+    assert!(
+        reason("192.0.2.1", "x@inc-none.test")
+            .contains("include:nospf.test has no usable SPF record")
+    );
 }
 
 #[test]
@@ -171,17 +178,26 @@ fn explanations_follow_redirect_and_expand_macros() {
         })
     );
     // %{p}: the validated name, "unknown" when the PTR does not validate.
-    let dns = FakeDns::new(&format!("{ZONE}\n192.0.2.44 PTR host.p.test\nhost.p.test A 192.0.2.44"));
+    let dns = FakeDns::new(&format!(
+        "{ZONE}\n192.0.2.44 PTR host.p.test\nhost.p.test A 192.0.2.44"
+    ));
     assert_eq!(
-        evaluate(&dns, "192.0.2.44", "x@p.test").explanation.as_deref(),
+        evaluate(&dns, "192.0.2.44", "x@p.test")
+            .explanation
+            .as_deref(),
         Some("from host.p.test")
     );
     assert_eq!(
-        evaluate(&dns, "192.0.2.45", "x@p.test").explanation.as_deref(),
+        evaluate(&dns, "192.0.2.45", "x@p.test")
+            .explanation
+            .as_deref(),
         Some("from unknown")
     );
     // An include's exp= is never used; a pass has no explanation.
-    assert_eq!(evaluate(&dns, "192.0.2.10", "x@example.org").explanation, None);
+    assert_eq!(
+        evaluate(&dns, "192.0.2.10", "x@example.org").explanation,
+        None
+    );
 }
 
 #[test]
@@ -241,7 +257,10 @@ fn ptr_names_beyond_ten_are_ignored_and_mx_hosts_are_asked_together() {
     }
     zone.push_str("h11.ptrs.test A 192.0.2.9\n");
     let dns = FakeDns::new(&zone);
-    assert_eq!(evaluate(&dns, "192.0.2.9", "x@ptrs.test").result, SpfResult::Fail);
+    assert_eq!(
+        evaluate(&dns, "192.0.2.9", "x@ptrs.test").result,
+        SpfResult::Fail
+    );
     assert!(!dns.asked().iter().any(|q| q.contains("h11.")));
 }
 
@@ -256,14 +275,19 @@ fn huge_records_keep_a_bounded_trace() {
     let e = evaluate(&dns, "192.0.2.1", "x@big.test");
     assert_eq!(e.result, SpfResult::Fail);
     assert!(e.trace.len() <= MAX_TRACE + 1);
-    assert!(matches!(e.trace.last(), Some(TraceEvent::Truncated { omitted, .. }) if *omitted > 2000));
+    assert!(
+        matches!(e.trace.last(), Some(TraceEvent::Truncated { omitted, .. }) if *omitted > 2000)
+    );
 }
 
 #[test]
 fn deep_include_chains_stop_at_the_lookup_limit() {
     let mut zone = String::new();
     for i in 0..40 {
-        zone.push_str(&format!("c{i}.test TXT v=spf1 include:c{}.test -all\n", i + 1));
+        zone.push_str(&format!(
+            "c{i}.test TXT v=spf1 include:c{}.test -all\n",
+            i + 1
+        ));
     }
     let dns = FakeDns::new(&zone);
     let e = evaluate(&dns, "192.0.2.1", "x@c0.test");
@@ -276,10 +300,22 @@ fn deep_include_chains_stop_at_the_lookup_limit() {
 fn senders() {
     let s = |from, helo| Sender::from_mail_from(from, helo).map(|s| s.address());
     assert_eq!(s("a@b.example", None).as_deref(), Some("a@b.example"));
-    assert_eq!(s("@b.example", None).as_deref(), Some("postmaster@b.example"));
-    assert_eq!(s("b.example", None).as_deref(), Some("postmaster@b.example"));
+    assert_eq!(
+        s("@b.example", None).as_deref(),
+        Some("postmaster@b.example")
+    );
+    assert_eq!(
+        s("b.example", None).as_deref(),
+        Some("postmaster@b.example")
+    );
     assert_eq!(s("<a@b.example>", None).as_deref(), Some("a@b.example"));
-    assert_eq!(s("", Some("mx.b.example")).as_deref(), Some("postmaster@mx.b.example"));
+    assert_eq!(
+        s("", Some("mx.b.example")).as_deref(),
+        Some("postmaster@mx.b.example")
+    );
     assert_eq!(s("", None), Option::None);
-    assert_eq!(s("Macro Error@e8.example.com", None).as_deref(), Some("Macro Error@e8.example.com"));
+    assert_eq!(
+        s("Macro Error@e8.example.com", None).as_deref(),
+        Some("Macro Error@e8.example.com")
+    );
 }
