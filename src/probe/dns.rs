@@ -60,6 +60,12 @@ pub trait Resolve: Send + Sync {
     fn mx(&self, name: &str) -> impl Future<Output = Lookup<MxRecord>> + Send;
     /// PTR names of an address, lower-case without the trailing dot.
     fn ptr(&self, ip: IpAddr) -> impl Future<Output = Lookup<String>> + Send;
+    /// CNAME target at exactly `name` (to tell an alias loop from a missing record).
+    /// Resolvers that cannot say answer NotAsked.
+    fn cname(&self, name: &str) -> impl Future<Output = Lookup<String>> + Send {
+        let _ = name;
+        async { Lookup::NotAsked }
+    }
 }
 
 type SharedLookup = Shared<Pin<Box<dyn Future<Output = Lookup<RData>> + Send>>>;
@@ -189,6 +195,10 @@ impl DnsClient {
 }
 
 impl Resolve for DnsClient {
+    async fn cname(&self, name: &str) -> Lookup<String> {
+        DnsClient::cname(self, name).await
+    }
+
     async fn txt(&self, name: &str) -> Lookup<String> {
         self.lookup(name, RecordType::TXT)
             .await

@@ -9,7 +9,9 @@ use futures::future::join_all;
 
 use crate::answers::validate::{self, InvalidValue};
 use crate::facts::{Lookup, NamedTxt, SpfCheck, SpfFacts, SpfPolicy, Target, TargetLookup};
-use crate::records::spf::eval::{Evaluation, Identity, Request, Sender, SpfResult, check_host};
+use crate::records::spf::eval::{
+    Evaluation, Identity, Request, Sender, SpfResult, check_host, txt_records,
+};
 use crate::records::spf::lint::{MAX_TREE_DEPTH, MAX_TREE_RECORDS, TargetKind, summarize};
 use crate::records::spf::{is_spf_record, parse};
 
@@ -196,7 +198,7 @@ pub(crate) async fn walk<R: Resolve>(dns: &R, name: &str) -> SpfPolicy {
             .collect();
         asked.extend(pending.iter().map(|(n, _)| n.clone()));
         let (answers, targets) = tokio::join!(
-            join_all(level.iter().map(|n| dns.txt(n))),
+            join_all(level.iter().map(|n| txt_records(dns, n))),
             join_all(pending.iter().map(|(n, w)| lookup_target(dns, n, *w))),
         );
         policy.targets.extend(targets);

@@ -397,7 +397,7 @@ impl<'a, R: Resolve> Run<'a, R> {
                 format!("includes and redirects nested more than {MAX_DEPTH} deep"),
             );
         }
-        let txt = self.dns.txt(domain).await;
+        let txt = txt_records(self.dns, domain).await;
         self.trace_dns(domain, "TXT", &txt, false, |s| clip(s));
         let texts = match txt {
             Lookup::Answer { records } => records,
@@ -971,6 +971,41 @@ impl<'a, R: Resolve> Run<'a, R> {
             void,
             void_lookups,
         });
+    }
+}
+
+/// Aliases followed to tell a CNAME loop from a name without records.
+const MAX_ALIASES: usize = 8;
+
+/// The TXT records of `name`. "No data" caused by aliases that loop (or never end) is a
+/// failure, as recursive resolvers report it (SERVFAIL), not a missing record.
+pub(crate) async fn txt_records<R: Resolve>(dns: &R, name: &str) -> Lookup<String> {
+    let txt = dns.txt(name).await;
+    if txt != Lookup::NoData {
+        return txt;
+    }
+    let mut chain = vec![name.trim_end_matches('.').to_ascii_lowercase()];
+    for _ in 0..MAX_ALIASES {
+        let current = chain.last().cloned().unwrap_or_default();
+        let Lookup::Answer { records } = dns.cname(&current).await else {
+            return txt;
+        };
+        let Some(target) = records.first() else {
+            return txt;
+        };
+        let target = target.trim_end_matches('.').to_ascii_lowercase();
+        let looped = chain.contains(&target);
+        chain.push(target);
+        if looped {
+            return Lookup::Failed {
+                failure: Failure::ServFail,
+                detail: format!("CNAME loop: {}", chain.join(" → ")),
+            };
+        }
+    }
+    Lookup::Failed {
+        failure: Failure::ServFail,
+        detail: format!("more than {MAX_ALIASES} CNAMEs in a row from {name}"),
     }
 }
 

@@ -99,6 +99,10 @@ impl Resolve for FakeDns {
         })
     }
 
+    async fn cname(&self, name: &str) -> Lookup<String> {
+        self.get(name, "CNAME")
+    }
+
     async fn ptr(&self, ip: IpAddr) -> Lookup<String> {
         self.get(&ip.to_string(), "PTR")
             .map(|n| n.trim_end_matches('.').to_ascii_lowercase())

@@ -353,23 +353,55 @@ impl PolicyTree {
         }
     }
 
-    /// The `all` qualifier that ends evaluation for the root: its own, or that of the record
-    /// its redirect chain leads to. None when no record in the chain has one.
-    pub fn effective_all(&self) -> Option<(String, Qualifier)> {
-        let mut node = self.nodes.first()?;
+    /// The `all` that ends evaluation for the root: its own, or that of the record its
+    /// redirect chain leads to.
+    pub fn effective_all(&self) -> EffectiveAll {
+        let Some(mut node) = self.nodes.first() else {
+            return EffectiveAll::Unknown;
+        };
         loop {
             let NodeState::Record { summary, .. } = &node.state else {
-                return None;
+                return EffectiveAll::Unknown;
             };
-            if let Some(q) = summary.all {
-                return Some((node.name.clone(), q));
+            if let Some(qualifier) = summary.all {
+                return EffectiveAll::Found {
+                    record: node.name.clone(),
+                    qualifier,
+                };
             }
-            let target = summary.redirect.as_ref()?.target.as_ref()?;
-            node = self.nodes.iter().find(|n| {
-                &n.name == target && n.via.as_ref().is_some_and(|v| v.parent == node.name)
-            })?;
+            let Some(redirect) = &summary.redirect else {
+                return EffectiveAll::Missing;
+            };
+            let Some(target) = &redirect.target else {
+                return EffectiveAll::Unknown;
+            };
+            let next = self.nodes.iter().find(|n| {
+                &n.name == target
+                    && n.via
+                        .as_ref()
+                        .is_some_and(|v| v.parent == node.name && v.term == redirect.term)
+            });
+            match next {
+                Some(n) => node = n,
+                // A loop or a target beyond the walk: nobody can tell.
+                None => return EffectiveAll::Unknown,
+            }
         }
     }
+}
+
+/// Where a policy's evaluation ends when no mechanism matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EffectiveAll {
+    /// An `all` with this qualifier, in the record of `record`.
+    Found {
+        record: String,
+        qualifier: Qualifier,
+    },
+    /// The chain ends in a record with neither `all` nor `redirect=`: the default, neutral.
+    Missing,
+    /// The chain cannot be followed (loop, macro, missing or unreadable record).
+    Unknown,
 }
 
 fn record_terms(record: &SpfRecord) -> Vec<String> {
@@ -582,7 +614,7 @@ pub fn flatten(
                 if kind.queries_dns() {
                     lookups += 1 + subtree_lookups(tree, &tree.root, &term.text);
                 }
-                mechanisms.push(term.text.clone());
+                push_unique(&mut mechanisms, term.text.clone());
             }
         }
     }

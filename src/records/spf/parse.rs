@@ -23,8 +23,9 @@ use super::{DualCidr, Mechanism, MechanismKind, Modifier, Qualifier, SpfRecord, 
 
 /// Why a record is not valid SPF, and where (byte offset from the start of the record).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("at byte {position}: {kind}")]
+#[error("at character {}: {kind}", position + 1)]
 pub struct ParseError {
+    /// Byte offset of the problem (0-based); records are ASCII up to it.
     pub position: usize,
     pub kind: ParseErrorKind,
 }

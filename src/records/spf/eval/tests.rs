@@ -54,6 +54,10 @@ host.ptr.test A 192.0.2.44
 elsewhere.test A 192.0.2.44
 p.test TXT v=spf1 -all exp=pexp.test
 pexp.test TXT from %{p}
+alias.test CNAME alias2.test
+alias2.test CNAME alias.test
+inc-alias.test TXT v=spf1 include:alias.test -all
+plain-alias.test CNAME mail.example.org
 mxmany.test TXT v=spf1 mx -all
 mxmany.test MX 1 m1.test
 mxmany.test MX 2 m2.test
@@ -121,6 +125,8 @@ fn results_table() {
         ("192.0.2.45", "x@ptr.test", Fail),
         ("192.0.2.1", "x@mxmany.test", PermError),
         ("192.0.2.1", "x@[192.0.2.1]", None),
+        ("192.0.2.1", "x@alias.test", TempError),
+        ("192.0.2.1", "x@inc-alias.test", TempError),
         ("192.0.2.1", "x@localhost", None),
     ];
     for (ip, from, want) in cases {
@@ -140,7 +146,7 @@ fn reasons_name_the_problem() {
     assert!(reason("192.0.2.1", "x@loop1.test").contains("loop1.test → loop2.test → loop1.test"));
     assert!(reason("192.0.2.1", "x@many.test").contains("more than 10 DNS-querying terms"));
     assert!(reason("192.0.2.1", "x@void.test").contains("more than 2 void lookups"));
-    assert!(reason("192.0.2.1", "x@broken.test").contains("at byte 26: unknown mechanism"));
+    assert!(reason("192.0.2.1", "x@broken.test").contains("at character 27: unknown mechanism"));
     assert!(reason("192.0.2.1", "x@twice.test").contains("2 SPF records"));
     assert!(reason("192.0.2.1", "x@mxmany.test").contains("11 MX records"));
     assert!(

@@ -91,7 +91,10 @@ fn tree_counts_lookups_across_includes() {
     );
     assert_eq!(
         t.effective_all(),
-        Some(("example.org".into(), Qualifier::Fail))
+        EffectiveAll::Found {
+            record: "example.org".into(),
+            qualifier: Qualifier::Fail
+        }
     );
 }
 
@@ -145,10 +148,18 @@ fn effective_all_follows_redirects() {
     );
     assert_eq!(
         t.effective_all(),
-        Some(("_spf.example.org".into(), Qualifier::Neutral))
+        EffectiveAll::Found {
+            record: "_spf.example.org".into(),
+            qualifier: Qualifier::Neutral
+        }
     );
     let t = tree(&[("example.org", txt(&["v=spf1 mx"]))], &[]);
-    assert_eq!(t.effective_all(), None);
+    assert_eq!(t.effective_all(), EffectiveAll::Missing);
+    let t = tree(
+        &[("self.example", txt(&["v=spf1 redirect=self.example"]))],
+        &[],
+    );
+    assert_eq!(t.effective_all(), EffectiveAll::Unknown);
 }
 
 #[test]
