@@ -169,7 +169,7 @@ fn node_findings(tree: &PolicyTree, identity: Identity, ips: &[IpAddr], out: &mu
             }
         };
         match &node.state {
-            NodeState::NoRecord { label } => push(
+            NodeState::NoRecord { why } => push(
                 Finding::new(
                     FindingId::SpfMissing,
                     if is_root && identity == Identity::Helo {
@@ -183,7 +183,7 @@ fn node_findings(tree: &PolicyTree, identity: Identity, ips: &[IpAddr], out: &mu
                 .with("identity", id)
                 .with("included_by", &included_by)
                 .with("via", &via)
-                .with("label", label)
+                .with("why", why.as_str())
                 .with(
                     "suggested_record",
                     is_root.then(|| suggested_record(identity, ips)),
@@ -433,7 +433,13 @@ fn root_policy_findings(
         let names: Vec<String> = tree
             .void_targets
             .iter()
-            .map(|t| format!("{} ({})", t.term, t.name))
+            .map(|t| {
+                if t.term.to_ascii_lowercase().contains(&t.name) {
+                    t.term.clone()
+                } else {
+                    format!("{} ({})", t.term, t.name)
+                }
+            })
             .collect();
         out.push(
             Finding::new(

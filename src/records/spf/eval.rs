@@ -301,12 +301,25 @@ impl Outcome {
 struct Abort {
     result: SpfResult,
     reason: String,
+    /// Set when the error comes from an included record: the trace names it instead of
+    /// repeating the reason at every level.
+    from: Option<String>,
+}
+
+impl Abort {
+    fn trace_detail(&self) -> String {
+        match &self.from {
+            Some(domain) => format!("{} in {domain}", self.result),
+            None => self.reason.clone(),
+        }
+    }
 }
 
 fn temperror(reason: String) -> Abort {
     Abort {
         result: SpfResult::TempError,
         reason,
+        from: None,
     }
 }
 
@@ -314,6 +327,7 @@ fn permerror(reason: String) -> Abort {
     Abort {
         result: SpfResult::PermError,
         reason,
+        from: None,
     }
 }
 
@@ -525,7 +539,7 @@ impl<'a, R: Resolve> Run<'a, R> {
                         &term.text,
                         counted,
                         TermOutcome::Error,
-                        Some(&abort.reason),
+                        Some(&abort.trace_detail()),
                     );
                     return Outcome::new(abort.result, abort.reason);
                 }
@@ -716,8 +730,11 @@ impl<'a, R: Resolve> Run<'a, R> {
                     SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => {
                         Ok((false, Some(format!("{target} gave {}", inner.result))))
                     }
-                    SpfResult::TempError => Err(temperror(inner.reason.unwrap_or_default())),
-                    SpfResult::PermError => Err(permerror(inner.reason.unwrap_or_default())),
+                    SpfResult::TempError | SpfResult::PermError => Err(Abort {
+                        result: inner.result,
+                        reason: inner.reason.unwrap_or_default(),
+                        from: Some(target),
+                    }),
                     SpfResult::None => Err(permerror(format!(
                         "include:{target} has no usable SPF record ({})",
                         inner.reason.unwrap_or_default()

@@ -151,9 +151,9 @@ pub enum NodeState {
         record: SpfRecord,
         summary: RecordSummary,
     },
-    /// No `v=spf1` record (the label says why: NXDOMAIN, no data, only other TXT).
+    /// No `v=spf1` record.
     NoRecord {
-        label: String,
+        why: NoRecordWhy,
     },
     Multiple {
         records: Vec<String>,
@@ -168,6 +168,27 @@ pub enum NodeState {
     },
     /// Beyond the walk's bounds, or not in the facts.
     NotFetched,
+}
+
+/// Why a name has no SPF record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoRecordWhy {
+    /// The name does not exist.
+    NxDomain,
+    /// The name exists but has no TXT record.
+    NoTxt,
+    /// Only TXT records of other kinds.
+    OtherTxt,
+}
+
+impl NoRecordWhy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoRecordWhy::NxDomain => "nxdomain",
+            NoRecordWhy::NoTxt => "no-txt",
+            NoRecordWhy::OtherTxt => "other-txt",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -317,14 +338,17 @@ fn node_state(name: &str, lookup: Option<&Lookup<String>>) -> NodeState {
             failure: *failure,
             detail: detail.clone(),
         },
-        Some(other @ (Lookup::NxDomain | Lookup::NoData)) => NodeState::NoRecord {
-            label: other.label(),
+        Some(Lookup::NxDomain) => NodeState::NoRecord {
+            why: NoRecordWhy::NxDomain,
+        },
+        Some(Lookup::NoData) => NodeState::NoRecord {
+            why: NoRecordWhy::NoTxt,
         },
         Some(Lookup::Answer { records }) => {
             let spf: Vec<&String> = records.iter().filter(|r| is_spf_record(r)).collect();
             match spf.as_slice() {
                 [] => NodeState::NoRecord {
-                    label: "no v=spf1 record".into(),
+                    why: NoRecordWhy::OtherTxt,
                 },
                 [one] => match super::parse(one) {
                     Ok(record) => {
