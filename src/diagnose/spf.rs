@@ -11,10 +11,9 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use crate::facts::{Facts, Lookup, SpfCheck, SpfPolicy};
-use crate::records::spf::lint::{
-    EffectiveAll, MAX_TXT_BYTES, NodeState, PolicyTree, Target, TargetKind, analyze, flatten,
-    merge, with_all, with_ips, without_ptr,
-};
+use crate::records::spf::lint::{MAX_TXT_BYTES, Target, TargetKind};
+use crate::records::spf::suggest::{flatten, merge, with_all, with_ips, without_ptr};
+use crate::records::spf::tree::{EffectiveAll, NodeState, PolicyTree, analyze};
 use crate::records::spf::{Identity, Qualifier, SpfResult, TraceEvent};
 
 use super::{Finding, FindingId, Severity, lookup_failed};

@@ -9,10 +9,10 @@ use futures::future::join_all;
 
 use crate::answers::validate::{self, InvalidValue};
 use crate::facts::{Lookup, NamedTxt, SpfCheck, SpfFacts, SpfPolicy, Target, TargetLookup};
-use crate::records::spf::eval::{
-    Evaluation, Identity, Request, Sender, SpfResult, check_host, txt_records,
-};
-use crate::records::spf::lint::{MAX_TREE_DEPTH, MAX_TREE_RECORDS, TargetKind, summarize};
+use crate::records::spf::eval::txt_records;
+use crate::records::spf::lint::{TargetKind, summarize};
+use crate::records::spf::tree::{MAX_TREE_DEPTH, MAX_TREE_RECORDS};
+use crate::records::spf::{Evaluation, Identity, Request, Sender, SpfResult, check_host};
 use crate::records::spf::{is_spf_record, parse};
 
 use super::dns::{DnsClient, Resolve, normalize_name};

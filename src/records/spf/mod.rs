@@ -2,9 +2,11 @@
 //!
 //! [`parse`] turns a TXT string into an [`SpfRecord`] or a [`ParseError`] that names the byte
 //! where the record stops making sense. [`lint`] summarises what a record costs and risks
-//! (DNS-querying terms, `all`, `ptr`, include targets) without asking anything.
-//! [`eval::check_host`] runs the RFC algorithm against any [`crate::probe::dns::Resolve`]
-//! and keeps a trace of every step. [`report`] shapes the `mxdoctor spf` output.
+//! (DNS-querying terms, `all`, `ptr`, include targets), [`tree`] puts a policy's records
+//! together (lookup counts, loops, void names) and [`suggest`] writes corrected records, all
+//! without asking anything. [`check_host`] runs the RFC algorithm against any
+//! [`crate::probe::dns::Resolve`] and keeps a trace of every step. [`report`] shapes the
+//! `mxdoctor spf` output.
 
 pub mod eval;
 #[cfg(test)]
@@ -13,10 +15,16 @@ pub mod lint;
 mod macros;
 mod parse;
 pub mod report;
+mod result;
+pub mod suggest;
+mod trace;
+pub mod tree;
 
-pub use eval::{Evaluation, Identity, Request, Sender, SpfResult, TraceEvent, check_host};
+pub use eval::check_host;
 pub use macros::{MacroContext, MacroLetter, MacroPart, MacroString};
 pub use parse::{ParseError, ParseErrorKind, is_spf_record, parse};
+pub use result::{Evaluation, Identity, MatchedTerm, Request, Sender, SpfResult};
+pub use trace::{DnsOutcome, TermOutcome, TraceEvent};
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 

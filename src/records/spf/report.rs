@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::eval::{Evaluation, Identity, MatchedTerm, Request, SpfResult, TraceEvent};
+use super::{Evaluation, Identity, MatchedTerm, Request, SpfResult, TraceEvent};
 use crate::exit;
 
 pub const SPF_SCHEMA: &str = "mxdoctor/spf/v1";

@@ -1,6 +1,7 @@
 //! Table tests of check_host() against an in-memory zone.
 
 use super::*;
+use crate::records::spf::Sender;
 use crate::records::spf::fake_dns::FakeDns;
 
 const ZONE: &str = "

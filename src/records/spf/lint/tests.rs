@@ -1,7 +1,10 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::records::spf::parse;
+use crate::facts::Lookup;
+use crate::records::spf::suggest::{flatten, merge, with_all, with_ips, without_ptr};
+use crate::records::spf::tree::{EffectiveAll, MAX_TREE_DEPTH, NodeState, PolicyTree, analyze};
+use crate::records::spf::{Qualifier, parse};
 
 fn summary(record: &str) -> RecordSummary {
     summarize(&parse(record).unwrap(), "example.org")
