@@ -6,6 +6,12 @@
 //! domain is critical; weak policies (?all, no all, ptr, oversized answers) are warnings.
 //! The HELO name's policy matters mostly for bounces (null sender), so its problems are one
 //! step milder, and a HELO name without SPF is only info.
+//!
+//! Size rule (`spf.record-too-long`): a record longer than 255 bytes split into several
+//! strings is fine; what counts is the whole TXT answer. RFC 7208 §3.4 advises keeping the
+//! name plus the text of every TXT record at it under 450 bytes so the answer fits a
+//! 512-byte UDP packet; above that receivers need TCP or EDNS, which some networks break,
+//! so it is a warning for any record of the policy.
 
 use std::collections::HashSet;
 use std::net::IpAddr;

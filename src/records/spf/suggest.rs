@@ -4,7 +4,10 @@
 use std::net::IpAddr;
 
 use super::lint::literal_name;
-use super::tree::{MAX_TREE_DEPTH, NodeState, PolicyTree};
+use super::tree::{NodeState, PolicyTree};
+
+/// Records visited to flatten one include, at most (also ends loops).
+const MAX_PLAIN_VISITS: usize = 64;
 use super::{MechanismKind, Modifier, Qualifier, SpfRecord, Term, TermKind};
 
 fn rebuild(terms: &[String]) -> String {
@@ -172,7 +175,8 @@ pub fn flatten(
         match &m.kind {
             MechanismKind::All => all = Some(term.text.clone()),
             MechanismKind::Include { domain } if plain => {
-                match literal_name(domain).and_then(|t| plain_addresses(tree, &t, 0)) {
+                let mut budget = MAX_PLAIN_VISITS;
+                match literal_name(domain).and_then(|t| plain_addresses(tree, &t, &mut budget)) {
                     Some(ips) => {
                         replaced.push(term.text.clone());
                         for ip in ips {
@@ -243,10 +247,9 @@ fn subtree_lookups(tree: &PolicyTree, parent: &str, term: &str) -> usize {
 
 /// The `ip4:`/`ip6:` terms of a record whose effective terms are only plain ip4/ip6 and
 /// includes of such records, and whose `all` (if any) is not a pass. None otherwise.
-fn plain_addresses(tree: &PolicyTree, name: &str, depth: usize) -> Option<Vec<String>> {
-    if depth > MAX_TREE_DEPTH {
-        return None;
-    }
+fn plain_addresses(tree: &PolicyTree, name: &str, budget: &mut usize) -> Option<Vec<String>> {
+    // Records including each other in a diamond would be walked once per path: cap the walk.
+    *budget = budget.checked_sub(1)?;
     let node = tree.nodes.iter().find(|n| n.name == name)?;
     let NodeState::Record { record, summary } = &node.state else {
         return None;
@@ -264,7 +267,7 @@ fn plain_addresses(tree: &PolicyTree, name: &str, depth: usize) -> Option<Vec<St
                 out.push(term.text.trim_start_matches('+').to_string());
             }
             MechanismKind::Include { domain } if m.qualifier == Qualifier::Pass => {
-                out.extend(plain_addresses(tree, &literal_name(domain)?, depth + 1)?);
+                out.extend(plain_addresses(tree, &literal_name(domain)?, budget)?);
             }
             _ => return None,
         }
