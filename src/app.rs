@@ -13,13 +13,14 @@ use clap::CommandFactory;
 use crate::answers::validate;
 use crate::assets::Assets;
 use crate::blocklist::{self, DqsKey, Subject, delisting};
-use crate::cli::{BlocklistArgs, CheckArgs, Cli, Command, DqsArgs, Format, GlobalArgs};
+use crate::cli::{BlocklistArgs, CheckArgs, Cli, Command, DqsArgs, Format, GlobalArgs, SpfArgs};
 use crate::diagnose;
 use crate::exit;
 use crate::facts::{FACTS_SCHEMA, Facts, Target};
 use crate::output::{self, Mode, OutputFile};
 use crate::plan::Playbooks;
 use crate::probe::{self, TlsSettings, dns::DnsClient, dns::DnsConfig, dnsbl::Sweep};
+use crate::records::spf::report::SpfReport;
 use crate::render::Renderer;
 use crate::report::{Report, Verbosity};
 
@@ -111,7 +112,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let ctx = Context::new(&cli.global)?;
             check(&ctx, args).await
         }
-        Command::Spf(_) => bail!("the spf command is not available in this build"),
+        Command::Spf(args) => {
+            let ctx = Context::new(&cli.global)?;
+            spf(&ctx, args).await
+        }
         Command::Generate(args) => {
             let ctx = Context::new(&cli.global)?;
             generate::run(&ctx, *args)
@@ -277,6 +281,22 @@ fn write_out(
     )?);
     output::write_all(dir, &files, force)?;
     Ok(())
+}
+
+/// `mxdoctor spf`: check_host() for one client address and sender, with its trace.
+async fn spf(ctx: &Context, args: SpfArgs) -> anyhow::Result<u8> {
+    let (request, identity) =
+        probe::spf::command_request(&args.ip, &args.sender, args.helo.as_deref())?;
+    let dns = ctx.dns_client()?;
+    let evaluation = probe::spf::evaluate(&dns, &request).await;
+    let report = SpfReport::new(&request, identity, evaluation);
+    let text = match ctx.format {
+        Format::Json => report.to_json(),
+        Format::Text => ctx.renderer.render("spf/text", &report.view())?,
+        Format::Markdown => ctx.renderer.render("spf/markdown", &report.view())?,
+    };
+    print!("{text}");
+    Ok(report.exit_code())
 }
 
 /// Validate the command-line target before any question is asked.

@@ -198,13 +198,21 @@ pub struct TlsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The sender's domain is checked (MAIL FROM). A bare domain means \
+                  postmaster@domain; \"@domain\" also means postmaster@domain. An empty sender \
+                  (--sender '', the null reverse-path of bounces) checks the --helo name instead. \
+                  --helo fills the %{h} macro (default: the sender's domain).\n\
+                  Exit codes: 0 pass, 1 neutral, softfail or none, 3 fail or permerror, \
+                  4 temperror (DNS did not answer), 2 bad usage."
+)]
 pub struct SpfArgs {
-    /// The connecting client's address.
+    /// The connecting client's address (IPv4 or IPv6).
     #[arg(long, value_name = "IP")]
     pub ip: String,
 
-    /// The envelope sender (MAIL FROM); a bare domain means postmaster@domain.
-    #[arg(long, value_name = "ADDR")]
+    /// The envelope sender (MAIL FROM); a bare domain means postmaster@domain, '' the null sender.
+    #[arg(long, value_name = "ADDR", allow_hyphen_values = true)]
     pub sender: String,
 
     /// The HELO/EHLO name the client gave.

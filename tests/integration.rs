@@ -11,6 +11,8 @@ mod check_dnsbl;
 mod check_errors;
 /// `check` against NSD and a loopback HTTPS server: DKIM, DMARC, MTA-STS and TLS-RPT findings.
 mod check_records;
+/// SPF findings, hostile zones and the `spf` command, through the binary against NSD.
+mod check_spf;
 /// `dkim keygen`: keys, records and settings checked with NSD, opendkim-testkey and OpenSSL.
 mod dkim_keygen;
 /// `generate`: output accepted by named-checkzone, NSD, nsupdate, opendkim-testkey; secrets, --force, --dry-run, injection.
@@ -19,3 +21,5 @@ mod generate;
 mod generate_postfix;
 /// Snapshots of generated files (keys and version redacted).
 mod generate_snapshots;
+/// RFC 7208 check_host() through NSD: mxdoctor's own cases and the official suite (ignored).
+mod spf_suite;

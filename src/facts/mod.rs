@@ -17,7 +17,7 @@ pub use dmarc::{DmarcFacts, DmarcTxt, ReportDestination};
 pub use dns::{Failure, Lookup, MxRecord, NameAddresses, QueryLog, ReverseDns};
 pub use dnsbl::{DnsblCheck, DnsblFacts, DnsblTestPoint};
 pub use mta_sts::{FetchOutcome, FetchStage, MtaStsFacts, PolicyFetch};
-pub use spf::SpfFacts;
+pub use spf::{NamedTxt, SpfCheck, SpfFacts, SpfPolicy, TargetLookup};
 pub use tlsrpt::TlsRptFacts;
 
 use std::net::IpAddr;

@@ -3,5 +3,6 @@
 pub mod dkim;
 pub mod dmarc;
 pub mod mta_sts;
+pub mod spf;
 pub mod tags;
 pub mod tlsrpt;
