@@ -11,6 +11,9 @@ pub fn facts_for(domain: &str) -> Facts {
             ..Target::default()
         },
         dns: DnsFacts::default(),
+        smtp: Default::default(),
+        env: Default::default(),
+        postfix: Default::default(),
         queries: Vec::new(),
     }
 }

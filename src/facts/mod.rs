@@ -7,14 +7,20 @@
 mod dkim;
 mod dmarc;
 mod dns;
+mod env;
 mod mta_sts;
+mod postfix;
+mod smtp;
 mod spf;
 mod tlsrpt;
 
 pub use dkim::DkimFacts;
 pub use dmarc::DmarcFacts;
 pub use dns::{Failure, Lookup, MxRecord, NameAddresses, QueryLog, ReverseDns};
+pub use env::*;
 pub use mta_sts::MtaStsFacts;
+pub use postfix::{MasterService, PostfixConfig, PostfixFacts};
+pub use smtp::*;
 pub use spf::SpfFacts;
 pub use tlsrpt::TlsRptFacts;
 
@@ -43,6 +49,15 @@ pub struct Facts {
     pub schema: String,
     pub target: Target,
     pub dns: DnsFacts,
+    /// SMTP servers probed (the MX hosts, or `--smtp`).
+    #[serde(default)]
+    pub smtp: SmtpFacts,
+    /// The machine mxdoctor ran on: name, addresses, outbound port 25.
+    #[serde(default)]
+    pub env: EnvFacts,
+    /// The local Postfix configuration.
+    #[serde(default)]
+    pub postfix: PostfixFacts,
     /// Every DNS question asked during the run, in order of completion.
     #[serde(default)]
     pub queries: Vec<QueryLog>,

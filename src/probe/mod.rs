@@ -1,6 +1,7 @@
 //! Probes: the only code that touches the network. Each probe records what it observed,
 //! failures included, into [`Facts`]; none of them judges.
 
+pub mod connect;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
@@ -57,6 +58,9 @@ pub async fn gather(target: &Target, dns: &DnsClient, tls: &TlsSettings) -> Fact
             mta_sts,
             tlsrpt,
         },
+        smtp: Default::default(),
+        env: Default::default(),
+        postfix: Default::default(),
         queries: dns.query_log(),
     }
 }
