@@ -11,7 +11,10 @@ mod host;
 mod ids;
 mod mta_sts;
 mod mx;
+mod net;
+mod postfix;
 mod ptr;
+mod smtp;
 mod spf;
 mod tlsrpt;
 
@@ -33,6 +36,9 @@ pub fn diagnose(facts: &Facts, playbooks: &Playbooks) -> Vec<Finding> {
     dmarc::diagnose(facts, &mut out);
     mta_sts::diagnose(facts, &mut out);
     tlsrpt::diagnose(facts, &mut out);
+    smtp::diagnose(facts, &mut out);
+    net::diagnose(facts, &mut out);
+    postfix::diagnose(facts, &mut out);
     out
 }
 

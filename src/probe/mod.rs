@@ -5,7 +5,11 @@ pub mod connect;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
+pub mod egress;
+pub mod host;
 pub mod mta_sts;
+pub mod postfix;
+pub mod smtp;
 pub mod spf;
 pub mod tlsrpt;
 

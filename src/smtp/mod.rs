@@ -8,6 +8,7 @@
 mod client;
 pub mod relay;
 mod reply;
+pub mod report;
 pub mod tls;
 
 pub use client::{
