@@ -7,3 +7,9 @@ mod harness;
 mod check_dns;
 /// Bad input and broken networks: clear errors, exit 2 or 4, never a crash.
 mod check_errors;
+/// The local Postfix configuration: fixtures read by the real postconf.
+mod check_postfix;
+/// SMTP probes in `check`: real Postfix on loopback, hostile fake peers, egress, public address.
+mod check_smtp;
+/// `relay-test`: the matrix against real Postfix and fakes; never DATA.
+mod relay_test;

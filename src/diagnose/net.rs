@@ -113,6 +113,11 @@ fn one_family(
             if !detection.tried() {
                 return;
             }
+            // Many machines have no IPv6 at all: a failed IPv6 detection only matters when
+            // the machine is known to have an IPv6 route.
+            if family == "IPv6" && source.is_none() {
+                return;
+            }
             if let Some(local) = source
                 && !is_private(&local)
             {

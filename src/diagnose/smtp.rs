@@ -555,6 +555,7 @@ pub(crate) mod tests {
         });
         for problem in [
             CertificateProblem::UnknownIssuer,
+            CertificateProblem::SelfSigned,
             CertificateProblem::Expired,
             CertificateProblem::NotYetValid,
             CertificateProblem::NameMismatch,

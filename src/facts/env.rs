@@ -84,11 +84,12 @@ impl Detection {
 pub struct DetectionAttempt {
     /// "dns:myip.opendns.com", "https:https://api.ipify.org/"…
     pub method: String,
+    #[serde(flatten)]
     pub outcome: AttemptOutcome,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
+#[serde(tag = "result", rename_all = "kebab-case")]
 pub enum AttemptOutcome {
     Found { address: IpAddr },
     Failed { detail: String },

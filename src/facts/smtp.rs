@@ -231,8 +231,10 @@ pub enum CertificateVerdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CertificateProblem {
-    /// Not signed by a CA senders trust (self-signed, private CA, missing intermediate).
+    /// Not signed by a CA senders trust (a private CA, or a missing intermediate).
     UnknownIssuer,
+    /// Signed by itself.
+    SelfSigned,
     Expired,
     NotYetValid,
     /// Valid, but not for the name senders connect to.
@@ -247,6 +249,7 @@ impl CertificateProblem {
     pub fn as_str(self) -> &'static str {
         match self {
             CertificateProblem::UnknownIssuer => "unknown-issuer",
+            CertificateProblem::SelfSigned => "self-signed",
             CertificateProblem::Expired => "expired",
             CertificateProblem::NotYetValid => "not-yet-valid",
             CertificateProblem::NameMismatch => "name-mismatch",

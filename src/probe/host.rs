@@ -80,9 +80,23 @@ pub async fn gather(request: &EnvRequest, dns: &DnsClient, trust: &TlsTrust) -> 
     let public = if request.ips_given {
         PublicAddresses::Given
     } else {
+        // Whether the machine has a route for each family; unknown when not looked up.
+        let known = local.skipped.is_none();
         let (v4, v6) = tokio::join!(
-            detect(Family::V4, request, dns, trust, local.v4.is_some()),
-            detect(Family::V6, request, dns, trust, local.v6.is_some()),
+            detect(
+                Family::V4,
+                request,
+                dns,
+                trust,
+                known.then_some(local.v4.is_some())
+            ),
+            detect(
+                Family::V6,
+                request,
+                dns,
+                trust,
+                known.then_some(local.v6.is_some())
+            ),
         );
         PublicAddresses::Detected { v4, v6 }
     };
@@ -187,7 +201,7 @@ async fn detect(
     request: &EnvRequest,
     dns: &DnsClient,
     trust: &TlsTrust,
-    has_route: bool,
+    has_route: Option<bool>,
 ) -> Detection {
     let mut detection = Detection::default();
     let loopback_only = connect::loopback_only();
@@ -195,7 +209,7 @@ async fn detect(
         Some(connect::LOOPBACK_ONLY_REASON.to_string())
     } else if request.resolver_given {
         Some("--resolver is given: no DNS question may go to another server".to_string())
-    } else if !has_route {
+    } else if has_route == Some(false) {
         Some(format!("no {} route on this machine", family_name(family)))
     } else {
         None
@@ -233,7 +247,7 @@ async fn detect(
             AttemptOutcome::Skipped {
                 reason: connect::LOOPBACK_ONLY_REASON.into(),
             }
-        } else if builtin && !has_route {
+        } else if has_route == Some(false) {
             AttemptOutcome::Skipped {
                 reason: format!("no {} route on this machine", family_name(family)),
             }

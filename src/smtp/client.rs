@@ -436,8 +436,11 @@ impl Session {
             match reply::parse(&self.buffer, &self.limits.reply_size) {
                 Parsed::Complete(reply, used) => {
                     self.buffer.drain(..used);
-                    for line in &reply.lines {
-                        self.transcript.push(format!("S: {} {line}", reply.code));
+                    let last = reply.lines.len().saturating_sub(1);
+                    for (i, line) in reply.lines.iter().enumerate() {
+                        let sep = if i == last { ' ' } else { '-' };
+                        self.transcript
+                            .push(format!("S: {}{sep}{line}", reply.code));
                     }
                     return Ok(reply);
                 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::relay::RelayVerdict;
-use crate::facts::{RcptResult, SmtpProbe, TlsOutcome};
+use crate::facts::{CertificateVerdict, RcptResult, SmtpProbe, TlsOutcome};
 use crate::render::{RenderError, Renderer};
 use crate::report::Tool;
 
@@ -43,6 +43,8 @@ pub struct Tls {
     pub status: &'static str,
     pub version: Option<String>,
     pub cipher: Option<String>,
+    /// "valid", or the problem and its detail.
+    pub certificate: Option<String>,
     pub detail: Option<String>,
 }
 
@@ -86,24 +88,33 @@ impl RelayReport {
                 status: "established",
                 version: Some(s.version.clone()),
                 cipher: Some(s.cipher.clone()),
+                certificate: Some(match &s.verification {
+                    CertificateVerdict::Valid => "valid".into(),
+                    CertificateVerdict::Invalid { problem, detail } => {
+                        format!("{} ({detail})", problem.as_str())
+                    }
+                }),
                 detail: None,
             },
             TlsOutcome::NotOffered => Tls {
                 status: "not-offered",
                 version: None,
                 cipher: None,
+                certificate: None,
                 detail: None,
             },
             TlsOutcome::Failed { stage, detail } => Tls {
                 status: "failed",
                 version: None,
                 cipher: None,
+                certificate: None,
                 detail: Some(format!("{stage}: {detail}")),
             },
             TlsOutcome::NotTried => Tls {
                 status: "not-tried",
                 version: None,
                 cipher: None,
+                certificate: None,
                 detail: None,
             },
         };

@@ -163,10 +163,23 @@ impl ServerCertVerifier for RecordingVerifier {
         );
         self.verdict.set(match result {
             Ok(_) => CertificateVerdict::Valid,
-            Err(error) => CertificateVerdict::Invalid {
-                problem: problem_of(&error),
-                detail: error.to_string(),
-            },
+            Err(error) => {
+                let mut problem = problem_of(&error);
+                // A lone certificate that signed itself: say so rather than "unknown issuer"
+                // (or webpki's "CA used as end entity" for self-signed CA certificates).
+                if matches!(
+                    problem,
+                    CertificateProblem::UnknownIssuer | CertificateProblem::Other
+                ) && intermediates.is_empty()
+                    && describe_certificate(end_entity).is_some_and(|c| c.subject == c.issuer)
+                {
+                    problem = CertificateProblem::SelfSigned;
+                }
+                CertificateVerdict::Invalid {
+                    problem,
+                    detail: error.to_string(),
+                }
+            }
         });
         Ok(ServerCertVerified::assertion())
     }

@@ -9,6 +9,8 @@
 #![allow(dead_code)]
 
 pub mod nsd;
+pub mod postfix;
+pub mod smtp_peer;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
