@@ -23,6 +23,11 @@ use crate::smtp::{
 const MAX_MX_HOSTS: usize = 5;
 /// Most reconnections after a server hung up in the middle of the tests.
 const MAX_RECONNECTS: usize = 2;
+/// Refusals after which the session is closed and a fresh one opened: Postfix slows every
+/// reply by a second from the tenth error on (`smtpd_soft_error_limit`), others hang up.
+const REFUSALS_PER_SESSION: usize = 8;
+/// Most fresh sessions opened for that reason.
+const MAX_FRESH_SESSIONS: usize = 3;
 
 /// How to talk to servers.
 #[derive(Clone, Debug)]
@@ -409,9 +414,25 @@ pub async fn probe(target: &Target, ip: IpAddr, plan: &Plan, settings: &SmtpSett
     // A step cut short by a hang-up is tried once more in a new session: servers drop
     // clients after a number of refused recipients, which says nothing about that step.
     let mut reconnects = 0;
+    let mut fresh = 0;
     let mut index = 0;
     let mut retried = false;
     while index < steps.len() {
+        if session.refusals() >= REFUSALS_PER_SESSION && fresh < MAX_FRESH_SESSIONS {
+            fresh += 1;
+            let mut transcript = session.quit().await;
+            transcript.push("   (a fresh session, before the server tires of refusing)".into());
+            match run.open(false, use_starttls, transcript).await {
+                Ok(s) => session = s,
+                Err(transcript) => {
+                    for rest in &steps[index..] {
+                        run.not_tested(rest);
+                    }
+                    run.out.transcript = transcript.finish();
+                    return run.out;
+                }
+            }
+        }
         match run.step(&mut session, &steps[index]).await {
             Ok(()) => {
                 index += 1;

@@ -201,6 +201,8 @@ pub struct Session {
     limits: Limits,
     deadline: Instant,
     bytes_read: usize,
+    /// Negative (4xx/5xx) replies so far: servers slow down or hang up after a few.
+    refusals: usize,
     transcript: Transcript,
 }
 
@@ -260,6 +262,7 @@ impl Session {
             limits,
             deadline,
             bytes_read: 0,
+            refusals: 0,
             transcript,
         };
         let greeting = session.read_reply("greeting").await;
@@ -284,6 +287,7 @@ impl Session {
                     limits,
                     deadline,
                     bytes_read: 0,
+                    refusals: 0,
                     transcript,
                 };
                 session.note_tls(&info);
@@ -317,6 +321,11 @@ impl Session {
 
     pub async fn rcpt_to(&mut self, path: &Path) -> Result<Reply, Failed> {
         self.command(Command::RcptTo(path)).await
+    }
+
+    /// How many 4xx/5xx replies this session got so far.
+    pub fn refusals(&self) -> usize {
+        self.refusals
     }
 
     pub async fn rset(&mut self) -> Result<Reply, Failed> {
@@ -368,6 +377,7 @@ impl Session {
                     limits: self.limits,
                     deadline: self.deadline,
                     bytes_read: self.bytes_read,
+                    refusals: self.refusals,
                     transcript: self.transcript,
                 };
                 session.note_tls(&info);
@@ -436,6 +446,9 @@ impl Session {
             match reply::parse(&self.buffer, &self.limits.reply_size) {
                 Parsed::Complete(reply, used) => {
                     self.buffer.drain(..used);
+                    if reply.code >= 400 {
+                        self.refusals += 1;
+                    }
                     let last = reply.lines.len().saturating_sub(1);
                     for (i, line) in reply.lines.iter().enumerate() {
                         let sep = if i == last { ' ' } else { '-' };
