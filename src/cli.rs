@@ -15,7 +15,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = None,
     after_help = "Run without a command on a terminal to start the wizard.\n\
                   Exit codes: 0 nothing to fix, 1 warnings only, 3 critical findings, \
-                  4 some checks could not complete, 2 the tool failed, 130 cancelled."
+                  4 some checks could not complete, 2 the tool failed, 130 cancelled.\n\
+                  Safety switch for test suites: with MXDOCTOR_LOOPBACK_ONLY=1, mxdoctor \
+                  connects only to loopback addresses, skips its built-in Internet targets \
+                  and ignores this machine's own Postfix and addresses."
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -82,6 +82,20 @@ fn one_family(
         AttemptOutcome::Found { .. } => Some(a.method.clone()),
         _ => None,
     });
+    let attempts: Vec<String> = detection
+        .attempts
+        .iter()
+        .map(|a| match &a.outcome {
+            AttemptOutcome::Failed { detail } => format!("{}: {detail}", a.method),
+            AttemptOutcome::Skipped { reason } => format!("{}: skipped ({reason})", a.method),
+            AttemptOutcome::Found { address } => format!("{}: {address}", a.method),
+        })
+        .collect();
+    // With --resolver, the DNS echo services (which need their own servers) are not asked.
+    let dns_skipped = detection.attempts.iter().any(|a| {
+        a.method.starts_with("dns:")
+            && matches!(&a.outcome, AttemptOutcome::Skipped { reason } if reason.contains("--resolver"))
+    });
     match detection.address {
         Some(public) => {
             let subject = public.to_string();
@@ -96,7 +110,9 @@ fn one_family(
                         .with("public", public)
                         .with("cgnat", is_cgnat(&local))
                         .with("method", method)
-                        .with("machine", host),
+                        .with("machine", host)
+                        .with("dns_skipped", dns_skipped)
+                        .with("attempts", &attempts),
                 );
             } else {
                 out.push(
@@ -105,7 +121,9 @@ fn one_family(
                         .with("local", source)
                         .with("public", public)
                         .with("method", method)
-                        .with("machine", host),
+                        .with("machine", host)
+                        .with("dns_skipped", dns_skipped)
+                        .with("attempts", &attempts),
                 );
             }
         }
@@ -128,7 +146,9 @@ fn one_family(
                         .with("local", local)
                         .with("public", local)
                         .with("method", "the machine's own address")
-                        .with("machine", host),
+                        .with("machine", host)
+                        .with("dns_skipped", dns_skipped)
+                        .with("attempts", &attempts),
                 );
                 return;
             }

@@ -164,7 +164,12 @@ fn one_probe(probe: &SmtpProbe, network: OurNetwork, out: &mut Vec<Finding>) {
     let mut problem = false;
 
     // The greeting names the server; it should be the name its address resolves back to.
-    let greeting_name = greeting.first_word().map(normalize);
+    // RFC 5321 §4.3.1: "220 SP (Domain / address-literal)"; a first word without a dot
+    // ("ESMTP", "localhost") is no usable name.
+    let greeting_name = greeting
+        .first_word()
+        .map(normalize)
+        .filter(|w| w.contains('.') || w.starts_with('['));
     let mut known: Vec<String> = Vec::new();
     if probe.host.parse::<std::net::IpAddr>().is_err() {
         known.push(normalize(&probe.host));

@@ -278,7 +278,7 @@ fn family_name(family: Family) -> &'static str {
 /// A DNS service that answers with the address of whoever asks it directly.
 struct DnsMethod {
     name: &'static str,
-    server: IpAddr,
+    server: SocketAddr,
     kind: DnsKind,
     family: Family,
 }
@@ -291,9 +291,12 @@ enum DnsKind {
 }
 
 fn dns_methods(family: Family) -> Vec<DnsMethod> {
-    let server = |v4: [u8; 4], v6: &str| match family {
-        Family::V4 => IpAddr::from(v4),
-        Family::V6 => v6.parse().unwrap_or(IpAddr::from([0u8; 16])),
+    let server = |v4: [u8; 4], v6: &str| {
+        let ip = match family {
+            Family::V4 => IpAddr::from(v4),
+            Family::V6 => v6.parse().unwrap_or(IpAddr::from([0u8; 16])),
+        };
+        SocketAddr::new(ip, 53)
     };
     vec![
         DnsMethod {
@@ -316,7 +319,7 @@ fn dns_methods(family: Family) -> Vec<DnsMethod> {
 impl DnsMethod {
     async fn run(&self, timeout: Duration) -> AttemptOutcome {
         let config = DnsConfig {
-            resolvers: vec![SocketAddr::new(self.server, 53)],
+            resolvers: vec![self.server],
             timeout,
             retries: 1,
         };
@@ -497,6 +500,60 @@ impl reqwest::dns::Resolve for PinnedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hickory_resolver::proto::op::Message;
+    use hickory_resolver::proto::rr::rdata::{A, TXT};
+    use hickory_resolver::proto::rr::{RData, Record, RecordType};
+
+    /// A DNS server that answers every A and TXT question with 203.0.113.9, like the echo
+    /// services do with the asker's address.
+    async fn echo_server() -> SocketAddr {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, peer)) = socket.recv_from(&mut buf).await {
+                let Ok(query) = Message::from_vec(&buf[..n]) else {
+                    continue;
+                };
+                let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+                reply.metadata.authoritative = true;
+                reply.add_queries(query.queries.clone());
+                for q in &query.queries {
+                    let rdata = match q.query_type() {
+                        RecordType::A => RData::A(A::new(203, 0, 113, 9)),
+                        RecordType::TXT => RData::TXT(TXT::new(vec!["203.0.113.9".into()])),
+                        _ => continue,
+                    };
+                    reply.add_answer(Record::from_rdata(q.name().clone(), 60, rdata));
+                }
+                let _ = socket.send_to(&reply.to_vec().unwrap(), peer).await;
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn dns_echo_methods_read_the_address() {
+        let server = echo_server().await;
+        for method in dns_methods(Family::V4) {
+            let name = method.name;
+            let method = DnsMethod { server, ..method };
+            assert_eq!(
+                method.run(Duration::from_secs(1)).await,
+                AttemptOutcome::Found {
+                    address: "203.0.113.9".parse().unwrap()
+                },
+                "{name}"
+            );
+        }
+        // An IPv4 answer is no IPv6 address.
+        let v6 = dns_methods(Family::V6).remove(1);
+        let method = DnsMethod { server, ..v6 };
+        assert!(matches!(
+            method.run(Duration::from_secs(1)).await,
+            AttemptOutcome::Failed { .. }
+        ));
+    }
 
     #[test]
     fn fqdn_from_hosts_file() {
