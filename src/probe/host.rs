@@ -226,7 +226,7 @@ async fn detect(
         };
         record(
             &mut detection,
-            format!("dns:{}@{}", method.name, method.server),
+            format!("dns:{}@{}", method.name, method.server.ip()),
             outcome,
         );
     }

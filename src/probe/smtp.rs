@@ -367,113 +367,125 @@ pub async fn probe(target: &Target, ip: IpAddr, plan: &Plan, settings: &SmtpSett
         deadline: Instant::now() + settings.limits.session,
         out: blank(target, Some(ip), plan),
     };
-    let transcript = Transcript::new(settings.limits.max_transcript);
-    let mut use_starttls = true;
-    let mut session = match run.open(true, use_starttls, transcript).await {
-        Ok(s) => s,
-        Err(transcript) => {
-            let tls_broke = matches!(run.out.tls, TlsOutcome::Failed { .. }) && run.out.greeted();
-            if !tls_broke {
-                run.out.transcript = transcript.finish();
-                return run.out;
-            }
-            // STARTTLS failed and took the connection with it: go on in plain text, as
-            // senders with opportunistic TLS do.
-            use_starttls = false;
-            let mut transcript = transcript;
-            transcript.push("   (reconnecting without STARTTLS)".into());
-            match run.open(false, use_starttls, transcript).await {
-                Ok(s) => s,
-                Err(transcript) => {
-                    run.out.transcript = transcript.finish();
-                    return run.out;
-                }
-            }
+    let transcript = match run.first_session().await {
+        Ok((session, use_starttls)) => {
+            let steps = run.steps(plan);
+            run.run_steps(session, &steps, use_starttls).await
         }
+        Err(transcript) => transcript,
     };
-
-    let own = plan.own_domain.clone().unwrap_or_else(|| {
-        let from_greeting = run
-            .out
-            .greeting
-            .as_ref()
-            .and_then(|g| g.first_word())
-            .filter(|w| {
-                target.host.parse::<IpAddr>().is_ok() && validate::hostname("greeting", w).is_ok()
-            });
-        relay::own_domain_of(from_greeting.unwrap_or(&target.host))
-    });
-    let mut steps: Vec<Step> = Vec::new();
-    if let Some(domain) = &plan.roles_of {
-        steps.push(Step::Roles(domain.clone()));
-    }
-    if plan.relay {
-        steps.extend(relay::matrix(&own).into_iter().map(Step::Relay));
-    }
-
-    // A step cut short by a hang-up is tried once more in a new session: servers drop
-    // clients after a number of refused recipients, which says nothing about that step.
-    let mut reconnects = 0;
-    let mut fresh = 0;
-    let mut index = 0;
-    let mut retried = false;
-    while index < steps.len() {
-        if session.refusals() >= REFUSALS_PER_SESSION && fresh < MAX_FRESH_SESSIONS {
-            fresh += 1;
-            let mut transcript = session.quit().await;
-            transcript.push("   (a fresh session, before the server tires of refusing)".into());
-            match run.open(false, use_starttls, transcript).await {
-                Ok(s) => session = s,
-                Err(transcript) => {
-                    for rest in &steps[index..] {
-                        run.not_tested(rest);
-                    }
-                    run.out.transcript = transcript.finish();
-                    return run.out;
-                }
-            }
-        }
-        match run.step(&mut session, &steps[index]).await {
-            Ok(()) => {
-                index += 1;
-                retried = false;
-            }
-            Err(failed) => {
-                run.note_failure(&failed);
-                run.forget(&steps[index]);
-                let mut transcript = session.abandon();
-                let can_retry = reconnects < MAX_RECONNECTS
-                    && Instant::now() < run.deadline
-                    && !matches!(failed.error, SessionError::SessionTimeout(_));
-                if can_retry {
-                    reconnects += 1;
-                    transcript.push("   (reconnecting to go on with the remaining tests)".into());
-                    match run.open(false, use_starttls, transcript).await {
-                        Ok(s) => {
-                            session = s;
-                            if retried {
-                                run.not_tested(&steps[index]);
-                                index += 1;
-                            }
-                            retried = !retried;
-                            continue;
-                        }
-                        Err(t) => transcript = t,
-                    }
-                }
-                for rest in &steps[index..] {
-                    run.not_tested(rest);
-                }
-                run.out.transcript = transcript.finish();
-                return run.out;
-            }
-        }
-    }
-    run.out.transcript = session.quit().await.finish();
+    run.out.transcript = transcript.finish();
     run.out
 }
 
 impl Run<'_> {
+    /// The first session, whose greeting, EHLO and TLS become the facts. When STARTTLS
+    /// breaks the connection, a second session goes on in plain text, as senders with
+    /// opportunistic TLS do. Returns the session and whether it may use STARTTLS.
+    async fn first_session(&mut self) -> Result<(Session, bool), Transcript> {
+        let transcript = Transcript::new(self.settings.limits.max_transcript);
+        match self.open(true, true, transcript).await {
+            Ok(session) => Ok((session, true)),
+            Err(mut transcript) => {
+                let tls_broke =
+                    matches!(self.out.tls, TlsOutcome::Failed { .. }) && self.out.greeted();
+                if !tls_broke {
+                    return Err(transcript);
+                }
+                transcript.push("   (reconnecting without STARTTLS)".into());
+                self.open(false, false, transcript)
+                    .await
+                    .map(|s| (s, false))
+            }
+        }
+    }
+
+    /// postmaster@/abuse@ first (accepted recipients are not errors), then the relay cases.
+    fn steps(&self, plan: &Plan) -> Vec<Step> {
+        let own = plan.own_domain.clone().unwrap_or_else(|| {
+            let from_greeting = self
+                .out
+                .greeting
+                .as_ref()
+                .and_then(|g| g.first_word())
+                .filter(|w| {
+                    self.target.host.parse::<IpAddr>().is_ok()
+                        && validate::hostname("greeting", w).is_ok()
+                });
+            relay::own_domain_of(from_greeting.unwrap_or(&self.target.host))
+        });
+        let mut steps: Vec<Step> = Vec::new();
+        if let Some(domain) = &plan.roles_of {
+            steps.push(Step::Roles(domain.clone()));
+        }
+        if plan.relay {
+            steps.extend(relay::matrix(&own).into_iter().map(Step::Relay));
+        }
+        steps
+    }
+
+    /// Run every step, in fresh sessions when the server has refused a lot, and in new ones
+    /// when it hangs up. A step cut short by a hang-up is tried once more: servers drop
+    /// clients after a number of refused recipients, which says nothing about that step.
+    async fn run_steps(
+        &mut self,
+        mut session: Session,
+        steps: &[Step],
+        use_starttls: bool,
+    ) -> Transcript {
+        let mut reconnects = 0;
+        let mut fresh = 0;
+        let mut index = 0;
+        let mut retried = false;
+        while index < steps.len() {
+            if session.refusals() >= REFUSALS_PER_SESSION && fresh < MAX_FRESH_SESSIONS {
+                fresh += 1;
+                let mut transcript = session.quit().await;
+                transcript.push("   (a fresh session, before the server tires of refusing)".into());
+                match self.open(false, use_starttls, transcript).await {
+                    Ok(s) => session = s,
+                    Err(transcript) => return self.give_up(&steps[index..], transcript),
+                }
+            }
+            let failed = match self.step(&mut session, &steps[index]).await {
+                Ok(()) => {
+                    index += 1;
+                    retried = false;
+                    continue;
+                }
+                Err(failed) => failed,
+            };
+            self.note_failure(&failed);
+            self.forget(&steps[index]);
+            let mut transcript = session.abandon();
+            let can_retry = reconnects < MAX_RECONNECTS
+                && Instant::now() < self.deadline
+                && !matches!(failed.error, SessionError::SessionTimeout(_));
+            if !can_retry {
+                return self.give_up(&steps[index..], transcript);
+            }
+            reconnects += 1;
+            transcript.push("   (reconnecting to go on with the remaining tests)".into());
+            match self.open(false, use_starttls, transcript).await {
+                Ok(s) => session = s,
+                Err(transcript) => return self.give_up(&steps[index..], transcript),
+            }
+            if retried {
+                self.not_tested(&steps[index]);
+                index += 1;
+            }
+            retried = !retried;
+        }
+        session.quit().await
+    }
+
+    fn give_up(&mut self, rest: &[Step], transcript: Transcript) -> Transcript {
+        for step in rest {
+            self.not_tested(step);
+        }
+        transcript
+    }
+
     /// Connect, read the greeting, EHLO, STARTTLS and EHLO again. With `record`, what is
     /// seen becomes the probe's facts; reconnections only get the session going again.
     async fn open(
@@ -486,7 +498,19 @@ impl Run<'_> {
         let addr = SocketAddr::new(self.ip, self.target.port);
         transcript.push(format!("   (connecting to {addr})"));
         let started = Instant::now();
-        let tcp = match connect::tcp(addr, self.settings.connect_timeout).await {
+        let left = self.deadline.saturating_duration_since(started);
+        if left.is_zero() {
+            self.note(SessionFailure {
+                stage: "connect".into(),
+                kind: FailureKind::Timeout,
+                detail: format!(
+                    "the session ran out of its {} ms",
+                    self.settings.limits.session.as_millis()
+                ),
+            });
+            return Err(transcript);
+        }
+        let tcp = match connect::tcp(addr, self.settings.connect_timeout.min(left)).await {
             Ok(tcp) => tcp,
             Err(error) => {
                 transcript.push(format!("   {error}"));
