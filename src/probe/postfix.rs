@@ -430,6 +430,40 @@ pub(crate) mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn what_check_asks_for() {
+        let runner = FakeRunner::new("myhostname = a.example.org\n", "", "", "");
+        let skipped = gather(
+            &PostfixRequest {
+                skip: true,
+                config_dir: Some("/etc/postfix".into()),
+            },
+            &runner,
+        )
+        .await;
+        assert!(matches!(skipped, PostfixFacts::Skipped { .. }));
+        assert!(runner.calls.lock().unwrap().is_empty());
+        let explicit = gather(
+            &PostfixRequest {
+                skip: false,
+                config_dir: Some("/srv/pf".into()),
+            },
+            &runner,
+        )
+        .await;
+        assert!(
+            matches!(explicit, PostfixFacts::Read(ref c) if c.explicit["myhostname"] == "a.example.org")
+        );
+        assert!(
+            runner
+                .calls
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|c| c[..2] == ["-c", "/srv/pf"])
+        );
+    }
+
     #[test]
     fn overrides_attach_to_their_service() {
         let mut services = parse_services(

@@ -53,6 +53,16 @@ impl Postfix {
         let postfix = which("postfix").unwrap_or_else(|| {
             panic!("postfix is not installed: run scripts/install-test-deps.sh")
         });
+        let uid = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        assert_eq!(
+            String::from_utf8_lossy(&uid).trim(),
+            "0",
+            "the real-Postfix tests start a private Postfix instance, which only root may do"
+        );
         let mut last_error = String::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("tempdir");
