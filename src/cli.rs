@@ -15,7 +15,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = None,
     after_help = "Run without a command on a terminal to start the wizard.\n\
                   Exit codes: 0 nothing to fix, 1 warnings only, 3 critical findings, \
-                  4 some checks could not complete, 2 the tool failed, 130 cancelled."
+                  4 some checks could not complete, 2 the tool failed, 130 cancelled.\n\
+                  Safety switch for test suites: with MXDOCTOR_LOOPBACK_ONLY=1, mxdoctor \
+                  connects only to loopback addresses, skips its built-in Internet targets \
+                  and ignores this machine's own Postfix and addresses."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -78,6 +81,8 @@ pub enum Format {
     Markdown,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose a domain: MX, mail host, reverse DNS, SPF, DKIM, DMARC, MTA-STS, TLS-RPT,
@@ -94,6 +99,8 @@ pub enum Command {
     },
     /// Look IP addresses and domains up on DNS blocklists and say what each answer means.
     Blocklist(BlocklistArgs),
+    /// Try to relay through an SMTP server, stopping at RCPT (never DATA); exit 3 if it would.
+    RelayTest(RelayTestArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -141,6 +148,44 @@ pub struct CheckArgs {
     #[arg(long, env = "MXDOCTOR_NO_DNSBL", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_dnsbl: bool,
 
+    /// SMTP server to probe instead of the domain's MX hosts (repeatable): HOST[:PORT], or
+    /// smtps://HOST[:PORT] for TLS from the first byte.
+    #[arg(long = "smtp", value_name = "HOST[:PORT]", conflicts_with = "no_smtp")]
+    pub smtp: Vec<String>,
+
+    /// Do not connect to any SMTP server (no greeting, TLS, relay or postmaster@ checks).
+    #[arg(long)]
+    pub no_smtp: bool,
+
+    /// Probe the MX hosts on this port instead of 25 (for test servers).
+    #[arg(long, value_name = "PORT", hide = true)]
+    pub smtp_port: Option<u16>,
+
+    /// Test outbound port 25 against HOST:PORT instead of the best MX of gmail.com.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_egress")]
+    pub egress_target: Option<String>,
+
+    /// Do not test whether this machine can reach port 25 on the Internet.
+    #[arg(long)]
+    pub no_egress: bool,
+
+    /// Read the Postfix configuration in DIR (postconf -c DIR) instead of the default one.
+    /// Without it, the local Postfix is read when postconf is installed and configured.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_postfix")]
+    pub postfix_config: Option<PathBuf>,
+
+    /// Do not read the local Postfix configuration.
+    #[arg(long)]
+    pub no_postfix: bool,
+
+    /// HTTPS service that answers with the caller's address, instead of the built-in ones
+    /// (repeatable; for test servers).
+    #[arg(long, value_name = "URL", hide = true)]
+    pub ip_echo_url: Vec<String>,
+
+    #[command(flatten)]
+    pub smtp_session: SmtpArgs,
+
     #[command(flatten)]
     pub dqs: DqsArgs,
 
@@ -168,6 +213,37 @@ pub struct BlocklistArgs {
 
     #[command(flatten)]
     pub dqs: DqsArgs,
+}
+
+/// How mxdoctor talks to SMTP servers.
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// Longest wait for one SMTP reply, in seconds; a whole session gets twelve times that.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_timeout)]
+    pub smtp_timeout: Duration,
+
+    /// The name mxdoctor gives in EHLO (default: this machine's full host name).
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayTestArgs {
+    /// The server: HOST[:PORT] (port 25 by default), or smtps://HOST[:PORT] for TLS from the
+    /// first byte.
+    #[arg(value_name = "HOST[:PORT]")]
+    pub server: String,
+
+    /// The server's own domain, used in the %-hack, quoted-@, source-route and own-domain
+    /// cases (default: the host name without its first label).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    #[command(flatten)]
+    pub smtp_session: SmtpArgs,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// Access to Spamhaus through its Data Query Service.

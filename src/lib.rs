@@ -20,6 +20,7 @@ pub mod probe;
 pub mod records;
 pub mod render;
 pub mod report;
+pub mod smtp;
 
 #[cfg(test)]
 mod testing;

@@ -1,18 +1,13 @@
 //! Helpers for unit tests: minimal facts to mutate per case.
 
-use crate::facts::{DnsFacts, FACTS_SCHEMA, Facts, Failure, Lookup, Target};
+use crate::facts::{Facts, Failure, Lookup, Target};
 
 /// Facts for `domain` with nothing asked yet.
 pub fn facts_for(domain: &str) -> Facts {
-    Facts {
-        schema: FACTS_SCHEMA.into(),
-        target: Target {
-            domain: domain.into(),
-            ..Target::default()
-        },
-        dns: DnsFacts::default(),
-        queries: Vec::new(),
-    }
+    Facts::new(Target {
+        domain: domain.into(),
+        ..Target::default()
+    })
 }
 
 /// A lookup that timed out.

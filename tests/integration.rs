@@ -9,8 +9,12 @@ mod check_dns;
 mod check_dnsbl;
 /// Bad input and broken networks: clear errors, exit 2 or 4, never a crash.
 mod check_errors;
+/// The local Postfix configuration: fixtures read by the real postconf.
+mod check_postfix;
 /// `check` against NSD and a loopback HTTPS server: DKIM, DMARC, MTA-STS and TLS-RPT findings.
 mod check_records;
+/// SMTP probes in `check`: real Postfix on loopback, hostile fake peers, egress, public address.
+mod check_smtp;
 /// SPF findings, hostile zones and the `spf` command, through the binary against NSD.
 mod check_spf;
 /// `dkim keygen`: keys, records and settings checked with NSD, opendkim-testkey and OpenSSL.
@@ -21,5 +25,7 @@ mod generate;
 mod generate_postfix;
 /// Snapshots of generated files (keys and version redacted).
 mod generate_snapshots;
+/// `relay-test`: the matrix against real Postfix and fakes; never DATA.
+mod relay_test;
 /// RFC 7208 check_host() through NSD: mxdoctor's own cases and the official suite (ignored).
 mod spf_suite;

@@ -124,6 +124,16 @@ finding_ids! {
     PostfixRelayhostNoTls = "postfix.relayhost-no-tls",
     PostfixNotInstalled = "postfix.not-installed",
     PostfixOk = "postfix.ok",
+
+    // SMTP probe, environment and Postfix outcomes beyond the reserved ones above.
+    SmtpProtocolError = "smtp.protocol-error",
+    SmtpRelayTestIncomplete = "smtp.relay-test-incomplete",
+    SmtpTlsCertificateExpiring = "smtp.tls-certificate-expiring",
+    NetOutbound25Open = "net.outbound-25-open",
+    NetOutbound25Unknown = "net.outbound-25-unknown",
+    NetPublicAddress = "net.public-address",
+    NetPublicAddressUnknown = "net.public-address-unknown",
+    PostfixConfigUnreadable = "postfix.config-unreadable",
 }
 
 impl FindingId {

@@ -12,7 +12,10 @@ mod host;
 mod ids;
 mod mta_sts;
 mod mx;
+mod net;
+mod postfix;
 mod ptr;
+mod smtp;
 mod spf;
 mod tlsrpt;
 
@@ -35,6 +38,9 @@ pub fn diagnose(facts: &Facts, playbooks: &Playbooks) -> Vec<Finding> {
     mta_sts::diagnose(facts, &mut out);
     tlsrpt::diagnose(facts, &mut out);
     dnsbl::diagnose(facts, &playbooks.blocklists, &mut out);
+    smtp::diagnose(facts, &mut out);
+    net::diagnose(facts, &mut out);
+    postfix::diagnose(facts, &mut out);
     out
 }
 

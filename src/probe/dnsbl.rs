@@ -16,8 +16,7 @@ use indicatif::ProgressBar;
 
 use crate::blocklist::{Blocklist, Catalog, DqsKey, Subject};
 use crate::facts::{
-    DnsFacts, DnsblCheck, DnsblFacts, DnsblTestPoint, FACTS_SCHEMA, Facts, Lookup, QueryLog,
-    ReverseDns, Target,
+    DnsFacts, DnsblCheck, DnsblFacts, DnsblTestPoint, Facts, Lookup, QueryLog, ReverseDns, Target,
 };
 
 use super::dns::Resolve;
@@ -218,14 +217,13 @@ pub async fn blocklist_facts(
         })),
     );
     Facts {
-        schema: FACTS_SCHEMA.to_string(),
-        target: target.clone(),
         dns: DnsFacts {
             reverse,
             dnsbl,
             ..DnsFacts::default()
         },
         queries: redact_queries(dns.query_log(), settings.dqs_key),
+        ..Facts::new(target.clone())
     }
 }
 

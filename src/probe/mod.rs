@@ -1,12 +1,17 @@
 //! Probes: the only code that touches the network. Each probe records what it observed,
 //! failures included, into [`Facts`]; none of them judges.
 
+pub mod connect;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
 pub mod dnsbl;
+pub mod egress;
+pub mod host;
 pub mod http;
 pub mod mta_sts;
+pub mod postfix;
+pub mod smtp;
 pub mod spf;
 pub mod tlsrpt;
 
@@ -16,7 +21,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 
-use crate::facts::{DnsFacts, FACTS_SCHEMA, Facts, Lookup, ReverseDns, Target};
+use crate::facts::{DnsFacts, Facts, Lookup, ReverseDns, Target};
 use dns::{DnsClient, Resolve};
 
 /// Trust and transport settings shared by the HTTPS and SMTP probes.
@@ -73,8 +78,6 @@ pub async fn gather(
     );
     let (mx, mx_hosts) = mx_side;
     Facts {
-        schema: FACTS_SCHEMA.to_string(),
-        target: target.clone(),
         dns: DnsFacts {
             mx,
             mx_hosts,
@@ -88,6 +91,7 @@ pub async fn gather(
             dnsbl: dnsbl_facts,
         },
         queries: dnsbl::redact_queries(dns.query_log(), dnsbl.and_then(|s| s.dqs_key)),
+        ..Facts::new(target.clone())
     }
 }
 
