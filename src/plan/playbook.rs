@@ -138,3 +138,47 @@ pub fn parse<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<T, 
 pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::FindingId;
+
+    /// Every id the code can emit has words, and every entry of the playbooks is an id the
+    /// code can emit: no finding is ever shown without text, and no text is dead.
+    #[test]
+    fn playbook_entries_match_finding_ids_exactly() {
+        let playbooks = Playbooks::load(&Assets::default()).expect("built-in playbooks load");
+        let ids: Vec<&str> = FindingId::ALL.iter().map(|id| id.as_str()).collect();
+        let without_text: Vec<&&str> = ids
+            .iter()
+            .filter(|id| !playbooks.findings.contains_key(**id))
+            .collect();
+        assert!(
+            without_text.is_empty(),
+            "ids without a playbook entry: {without_text:?}"
+        );
+        let unused: Vec<&String> = playbooks
+            .findings
+            .keys()
+            .filter(|key| !ids.contains(&key.as_str()))
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "playbook entries for no finding id: {unused:?}"
+        );
+    }
+
+    /// Every area of a finding id has a report section.
+    #[test]
+    fn every_area_has_a_section() {
+        let playbooks = Playbooks::load(&Assets::default()).expect("built-in playbooks load");
+        for id in FindingId::ALL {
+            assert!(
+                playbooks.areas.iter().any(|a| a.id == id.area()),
+                "{id}: no section for area {} in areas.yaml",
+                id.area()
+            );
+        }
+    }
+}
