@@ -198,12 +198,12 @@ fn dkim_findings() {
             Some("nodkim.dkim.test"),
         ),
         (
-            &["notserved.test", "--selector", "mail"],
+            &["notserved.example", "--selector", "mail"],
             "dkim.lookup-failed",
             "unknown",
             None,
         ),
-        (&["notserved.test"], "dkim.lookup-failed", "unknown", None),
+        (&["notserved.example"], "dkim.lookup-failed", "unknown", None),
     ];
     expect(&nsd, &server, cases);
 
@@ -255,7 +255,7 @@ fn dmarc_findings() {
         ),
         (&["authorized.dmarc.test"], "dmarc.ok", "ok", None),
         (&["inside.dmarc.test"], "dmarc.ok", "ok", None),
-        (&["notserved.test"], "dmarc.lookup-failed", "unknown", None),
+        (&["notserved.example"], "dmarc.lookup-failed", "unknown", None),
         (&["hostile.dmarc.test"], "dmarc.syntax", "critical", None),
     ];
     expect(&nsd, &server, cases);
@@ -361,7 +361,7 @@ fn mta_sts_findings() {
         ),
         (&["good.test"], "mta-sts.ok", "ok", Some("good.test")),
         (
-            &["notserved.test"],
+            &["notserved.example"],
             "mta-sts.lookup-failed",
             "unknown",
             None,
@@ -450,7 +450,7 @@ fn tlsrpt_findings() {
         ),
         (&["missing.sts.test"], "tlsrpt.missing", "info", None),
         (&["syntax.sts.test"], "tlsrpt.syntax", "warning", None),
-        (&["notserved.test"], "tlsrpt.lookup-failed", "unknown", None),
+        (&["notserved.example"], "tlsrpt.lookup-failed", "unknown", None),
     ];
     expect(&nsd, &server, cases);
 }
