@@ -1,5 +1,14 @@
 //! Orchestration only: turn a parsed command line into answers, probes, diagnosis, report
-//! and files, and say how the run ended. No checking logic lives here.
+//! and files, and say how the run ended. No checking logic lives here; each command has
+//! its own file.
+
+mod blocklist;
+mod bounce;
+mod check;
+mod dkim;
+mod generate;
+mod relay;
+mod spf;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -7,16 +16,13 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use clap::CommandFactory;
 
-use crate::answers::validate;
 use crate::assets::Assets;
-use crate::bounce;
-use crate::cli::{BounceArgs, CheckArgs, Cli, Command, Format, GlobalArgs};
-use crate::diagnose;
+use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::exit;
-use crate::facts::{FACTS_SCHEMA, Facts, Target};
-use crate::output::{self, Mode, OutputFile};
+use crate::facts::{FACTS_SCHEMA, Facts};
+use crate::output;
 use crate::plan::Playbooks;
-use crate::probe::{self, TlsSettings, dns::DnsClient, dns::DnsConfig};
+use crate::probe::dns::{DnsClient, DnsConfig};
 use crate::render::Renderer;
 use crate::report::{Report, Verbosity};
 
@@ -106,116 +112,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Check(args) => {
             let ctx = Context::new(&cli.global)?;
-            check(&ctx, args).await
+            check::check(&ctx, args).await
         }
-        Command::Spf(_) => bail!("the spf command is not available in this build"),
+        Command::Spf(args) => {
+            let ctx = Context::new(&cli.global)?;
+            spf::spf(&ctx, args).await
+        }
+        Command::Generate(args) => {
+            let ctx = Context::new(&cli.global)?;
+            generate::run(&ctx, *args)
+        }
+        Command::Dkim {
+            command: crate::cli::DkimCommand::Keygen(args),
+        } => {
+            let ctx = Context::new(&cli.global)?;
+            dkim::keygen(&ctx, args)
+        }
+        Command::Blocklist(args) => {
+            let ctx = Context::new(&cli.global)?;
+            blocklist::blocklist(&ctx, args).await
+        }
+        Command::RelayTest(args) => {
+            let ctx = Context::new(&cli.global)?;
+            relay::relay_test(&ctx, args).await
+        }
         Command::Bounce(args) => {
             let ctx = Context::new(&cli.global)?;
-            explain_bounce(&ctx, args)
+            bounce::explain(&ctx, args)
         }
     }
 }
 
-/// `mxdoctor check`: gather (or replay) facts, diagnose, report.
-async fn check(ctx: &Context, args: CheckArgs) -> anyhow::Result<u8> {
-    let facts = match &args.facts_in {
-        Some(path) => {
-            let facts = read_facts(path)?;
-            if let Some(domain) = &args.domain {
-                let domain = validate::domain("domain", domain)?;
-                if domain != facts.target.domain {
-                    bail!(
-                        "{} holds facts about {}, not {domain}",
-                        path.display(),
-                        facts.target.domain
-                    );
-                }
-            }
-            facts
-        }
-        None => {
-            let target = target_from_args(&args)?;
-            let dns = ctx.dns_client()?;
-            let tls = TlsSettings {
-                ca_file: args.tls.ca_file.clone(),
-                https_port: args.tls.https_port,
-            };
-            probe::gather(&target, &dns, &tls).await
-        }
-    };
-    if let Some(path) = &args.facts_out {
-        let json = serde_json::to_string_pretty(&facts)? + "\n";
-        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let findings = diagnose::diagnose(&facts, &ctx.playbooks);
-    let report = Report::build(
-        facts.target.clone(),
-        &findings,
-        &ctx.playbooks,
-        &ctx.renderer,
-    )?;
-    ctx.print_report(&report)?;
-    if let Some(dir) = &args.out {
-        let files = [OutputFile::new(
-            "report.json",
-            report.to_json(),
-            Mode::Public,
-        )];
-        output::write_all(dir, &files, args.force)?;
-    }
-    Ok(exit::from_outcome(report.outcome()))
-}
-
-/// `mxdoctor bounce`: explain a bounce message or a pasted reply.
-fn explain_bounce(ctx: &Context, args: BounceArgs) -> anyhow::Result<u8> {
-    let from_stdin = args.input.as_deref().is_none_or(|p| p.as_os_str() == "-");
-    if from_stdin && std::io::stdin().is_terminal() {
-        eprintln!("Paste the bounce or the server's reply, then press Ctrl-D.");
-    }
-    let bytes = bounce::read_input(args.input.as_deref())?;
-    let explainer = bounce::Explainer::new(&ctx.assets)?;
-    let report = explainer.explain(&bytes, &ctx.renderer)?;
-    let text = match ctx.format {
-        Format::Json => report.to_json(),
-        Format::Text => report.to_template(&ctx.renderer, "text")?,
-        Format::Markdown => report.to_template(&ctx.renderer, "markdown")?,
-    };
-    print!("{text}");
-    Ok(exit::CLEAN)
-}
-
-/// Validate the command-line target before any question is asked.
-fn target_from_args(args: &CheckArgs) -> anyhow::Result<Target> {
-    let Some(domain) = &args.domain else {
-        bail!("a domain to check is required");
-    };
-    let mut ips = Vec::new();
-    for ip in &args.ips {
-        let ip = validate::ip("--ip", ip)?;
-        if !ips.contains(&ip) {
-            ips.push(ip);
-        }
-    }
-    let mut selectors = Vec::new();
-    for s in &args.selectors {
-        let s = validate::selector("--selector", s)?;
-        if !selectors.contains(&s) {
-            selectors.push(s);
-        }
-    }
-    Ok(Target {
-        domain: validate::domain("domain", domain)?,
-        ips,
-        host: args
-            .host
-            .as_deref()
-            .map(|h| validate::hostname("--host", h))
-            .transpose()?,
-        selectors,
-    })
-}
-
-fn read_facts(path: &Path) -> anyhow::Result<Facts> {
+pub(crate) fn read_facts(path: &Path) -> anyhow::Result<Facts> {
     let bytes = output::read_limited(path, MAX_FACTS_BYTES)
         .with_context(|| format!("cannot read facts from {}", path.display()))?;
     let facts: Facts = serde_json::from_slice(&bytes)

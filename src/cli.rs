@@ -15,7 +15,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = None,
     after_help = "Run without a command on a terminal to start the wizard.\n\
                   Exit codes: 0 nothing to fix, 1 warnings only, 3 critical findings, \
-                  4 some checks could not complete, 2 the tool failed, 130 cancelled."
+                  4 some checks could not complete, 2 the tool failed, 130 cancelled.\n\
+                  Safety switch for test suites: with MXDOCTOR_LOOPBACK_ONLY=1, mxdoctor \
+                  connects only to loopback addresses, skips its built-in Internet targets \
+                  and ignores this machine's own Postfix and addresses."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -78,12 +81,26 @@ pub enum Format {
     Markdown,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Diagnose a domain: MX, mail host, reverse DNS, SPF, DKIM, DMARC, MTA-STS, TLS-RPT.
+    /// Diagnose a domain: MX, mail host, reverse DNS, SPF, DKIM, DMARC, MTA-STS, TLS-RPT,
+    /// blocklists.
     Check(CheckArgs),
     /// Evaluate SPF (RFC 7208 check_host) for an IP and a sender, with a trace.
     Spf(SpfArgs),
+    /// Write DNS records, DKIM keys, Postfix settings and a step-by-step plan (offline).
+    Generate(Box<GenerateArgs>),
+    /// DKIM key tools.
+    Dkim {
+        #[command(subcommand)]
+        command: DkimCommand,
+    },
+    /// Look IP addresses and domains up on DNS blocklists and say what each answer means.
+    Blocklist(BlocklistArgs),
+    /// Try to relay through an SMTP server, stopping at RCPT (never DATA); exit 3 if it would.
+    RelayTest(RelayTestArgs),
     /// Explain a bounce: a bounce message (.eml), a delivery report, or a pasted SMTP reply.
     Bounce(BounceArgs),
     /// Print a shell completion script.
@@ -121,7 +138,74 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub facts_in: Option<PathBuf>,
 
-    /// Also write report.json into DIR.
+    /// Also write report.json and the delisting and provider checklists into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Overwrite existing files in --out.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Skip the IP and domain blocklist checks.
+    #[arg(long, env = "MXDOCTOR_NO_DNSBL", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_dnsbl: bool,
+
+    /// SMTP server to probe instead of the domain's MX hosts (repeatable): HOST[:PORT], or
+    /// smtps://HOST[:PORT] for TLS from the first byte.
+    #[arg(long = "smtp", value_name = "HOST[:PORT]", conflicts_with = "no_smtp")]
+    pub smtp: Vec<String>,
+
+    /// Do not connect to any SMTP server (no greeting, TLS, relay or postmaster@ checks).
+    #[arg(long)]
+    pub no_smtp: bool,
+
+    /// Probe the MX hosts on this port instead of 25 (for test servers).
+    #[arg(long, value_name = "PORT", hide = true)]
+    pub smtp_port: Option<u16>,
+
+    /// Test outbound port 25 against HOST:PORT instead of the best MX of gmail.com.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_egress")]
+    pub egress_target: Option<String>,
+
+    /// Do not test whether this machine can reach port 25 on the Internet.
+    #[arg(long)]
+    pub no_egress: bool,
+
+    /// Read the Postfix configuration in DIR (postconf -c DIR) instead of the default one.
+    /// Without it, the local Postfix is read when postconf is installed and configured.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_postfix")]
+    pub postfix_config: Option<PathBuf>,
+
+    /// Do not read the local Postfix configuration.
+    #[arg(long)]
+    pub no_postfix: bool,
+
+    /// HTTPS service that answers with the caller's address, instead of the built-in ones
+    /// (repeatable; for test servers).
+    #[arg(long, value_name = "URL", hide = true)]
+    pub ip_echo_url: Vec<String>,
+
+    #[command(flatten)]
+    pub smtp_session: SmtpArgs,
+
+    #[command(flatten)]
+    pub dqs: DqsArgs,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BlocklistArgs {
+    /// IPv4 or IPv6 addresses and domains to look up.
+    #[arg(required = true, value_name = "IP|DOMAIN")]
+    pub subjects: Vec<String>,
+
+    /// Your mail server's EHLO name, for the delisting checklists.
+    #[arg(long, value_name = "FQDN")]
+    pub host: Option<String>,
+
+    /// Write report.json and the delisting and provider checklists into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -130,7 +214,53 @@ pub struct CheckArgs {
     pub force: bool,
 
     #[command(flatten)]
+    pub dqs: DqsArgs,
+}
+
+/// How mxdoctor talks to SMTP servers.
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// Longest wait for one SMTP reply, in seconds; a whole session gets twelve times that.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_timeout)]
+    pub smtp_timeout: Duration,
+
+    /// The name mxdoctor gives in EHLO (default: this machine's full host name).
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayTestArgs {
+    /// The server: HOST[:PORT] (port 25 by default), or smtps://HOST[:PORT] for TLS from the
+    /// first byte.
+    #[arg(value_name = "HOST[:PORT]")]
+    pub server: String,
+
+    /// The server's own domain, used in the %-hack, quoted-@, source-route and own-domain
+    /// cases (default: the host name without its first label).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    #[command(flatten)]
+    pub smtp_session: SmtpArgs,
+
+    #[command(flatten)]
     pub tls: TlsArgs,
+}
+
+/// Access to Spamhaus through its Data Query Service.
+#[derive(Debug, Args)]
+pub struct DqsArgs {
+    /// Spamhaus DQS key (free for low volume): ask Spamhaus through <KEY>.zen.dq.spamhaus.net
+    /// instead of the public mirrors, which refuse public resolvers. Never printed; prefer
+    /// the environment variable so it stays out of shell history.
+    #[arg(
+        long,
+        env = "MXDOCTOR_DQS_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub dqs_key: Option<String>,
 }
 
 /// Trust settings for HTTPS (MTA-STS policies) and SMTP TLS.
@@ -146,18 +276,193 @@ pub struct TlsArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "The sender's domain is checked (MAIL FROM). A bare domain means \
+                  postmaster@domain; \"@domain\" also means postmaster@domain. An empty sender \
+                  (--sender '', the null reverse-path of bounces) checks the --helo name instead. \
+                  --helo fills the %{h} macro (default: the sender's domain).\n\
+                  Exit codes: 0 pass, 1 neutral, softfail or none, 3 fail or permerror, \
+                  4 temperror (DNS did not answer), 2 bad usage."
+)]
 pub struct SpfArgs {
-    /// The connecting client's address.
+    /// The connecting client's address (IPv4 or IPv6).
     #[arg(long, value_name = "IP")]
     pub ip: String,
 
-    /// The envelope sender (MAIL FROM); a bare domain means postmaster@domain.
-    #[arg(long, value_name = "ADDR")]
+    /// The envelope sender (MAIL FROM); a bare domain means postmaster@domain, '' the null sender.
+    #[arg(long, value_name = "ADDR", allow_hyphen_values = true)]
     pub sender: String,
 
     /// The HELO/EHLO name the client gave.
     #[arg(long, value_name = "NAME")]
     pub helo: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Answers file (YAML, as written by the wizard or a previous generate); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Overwrite files that already exist (DKIM private keys already there are kept).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Only list what would be written.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Facts saved by `check --facts-out`: merge with the records already published and
+    /// plan only the steps the findings call for.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub answer_flags: AnswerArgs,
+}
+
+/// One flag per answer (see `answers::questions`); each overrides the answers file.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Answers")]
+pub struct AnswerArgs {
+    /// Your mail domain (the part of your addresses after @).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Your mail server's name (EHLO name, MX target); default mail.DOMAIN.
+    #[arg(long, value_name = "FQDN")]
+    pub hostname: Option<String>,
+    /// The public IPv4 address your server sends from.
+    #[arg(long, value_name = "IP")]
+    pub ipv4: Option<String>,
+    /// The public IPv6 address your server sends from, if it uses IPv6.
+    #[arg(long, value_name = "IP")]
+    pub ipv6: Option<String>,
+    /// Whether this server receives the domain's mail (yes/no; default yes).
+    #[arg(long, value_name = "YES|NO")]
+    pub receives_mail: Option<String>,
+    /// How mail leaves: direct or smarthost.
+    #[arg(long, value_name = "HOW")]
+    pub outbound: Option<String>,
+    /// Smarthost preset (see playbooks/smarthosts.yaml), e.g. sendgrid, generic.
+    #[arg(long, value_name = "NAME")]
+    pub smarthost_provider: Option<String>,
+    /// Smarthost host name (overrides the preset's).
+    #[arg(long, value_name = "HOST")]
+    pub smarthost_host: Option<String>,
+    /// Smarthost port (465 means implicit TLS).
+    #[arg(long, value_name = "PORT")]
+    pub smarthost_port: Option<String>,
+    /// Smarthost login name.
+    #[arg(long, value_name = "USER")]
+    pub smarthost_username: Option<String>,
+    /// File whose first line is the smarthost password (never the password itself).
+    #[arg(long, value_name = "FILE")]
+    pub smarthost_password_file: Option<String>,
+    /// Send only mail for these domains or groups through the smarthost (comma-separated,
+    /// e.g. microsoft-consumer).
+    #[arg(long, value_name = "LIST")]
+    pub smarthost_destinations: Option<String>,
+    /// SPF include for the smarthost (overrides the preset's).
+    #[arg(long, value_name = "DOMAIN")]
+    pub smarthost_spf_include: Option<String>,
+    /// DKIM selector (default mail).
+    #[arg(long, value_name = "S")]
+    pub dkim_selector: Option<String>,
+    /// DKIM algorithms, comma-separated: rsa, ed25519 (both: dual signing).
+    #[arg(long, value_name = "LIST")]
+    pub dkim_algorithms: Option<String>,
+    /// RSA key size: 2048 (default), 3072 or 4096.
+    #[arg(long, value_name = "BITS")]
+    pub dkim_rsa_bits: Option<String>,
+    /// DMARC policy to publish now: none (default), quarantine, reject.
+    #[arg(long, value_name = "POLICY")]
+    pub dmarc_policy: Option<String>,
+    /// Address for DMARC aggregate reports (default dmarc@DOMAIN; "none" for no reports).
+    #[arg(long, value_name = "ADDR")]
+    pub dmarc_rua: Option<String>,
+    /// MTA-STS mode: none, testing (default), enforce.
+    #[arg(long, value_name = "MODE")]
+    pub mta_sts_mode: Option<String>,
+    /// Address for TLS reports (default tlsrpt@DOMAIN; "none" for no record).
+    #[arg(long, value_name = "ADDR")]
+    pub tls_rpt_rua: Option<String>,
+}
+
+impl AnswerArgs {
+    /// Every flag as (answer key, value), for `answers::questions::layer_from_pairs`.
+    pub fn pairs(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("domain", self.domain.as_deref()),
+            ("hostname", self.hostname.as_deref()),
+            ("ipv4", self.ipv4.as_deref()),
+            ("ipv6", self.ipv6.as_deref()),
+            ("receives_mail", self.receives_mail.as_deref()),
+            ("outbound", self.outbound.as_deref()),
+            ("smarthost.provider", self.smarthost_provider.as_deref()),
+            ("smarthost.host", self.smarthost_host.as_deref()),
+            ("smarthost.port", self.smarthost_port.as_deref()),
+            ("smarthost.username", self.smarthost_username.as_deref()),
+            (
+                "smarthost.password_file",
+                self.smarthost_password_file.as_deref(),
+            ),
+            (
+                "smarthost.destinations",
+                self.smarthost_destinations.as_deref(),
+            ),
+            (
+                "smarthost.spf_include",
+                self.smarthost_spf_include.as_deref(),
+            ),
+            ("dkim.selector", self.dkim_selector.as_deref()),
+            ("dkim.algorithms", self.dkim_algorithms.as_deref()),
+            ("dkim.rsa_bits", self.dkim_rsa_bits.as_deref()),
+            ("dmarc.policy", self.dmarc_policy.as_deref()),
+            ("dmarc.rua", self.dmarc_rua.as_deref()),
+            ("mta_sts.mode", self.mta_sts_mode.as_deref()),
+            ("tls_rpt.rua", self.tls_rpt_rua.as_deref()),
+        ]
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DkimCommand {
+    /// Generate a DKIM key pair with its DNS record and OpenDKIM/Postfix settings.
+    Keygen(KeygenArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyAlgorithm {
+    Rsa,
+    Ed25519,
+    /// One RSA and one Ed25519 key (dual signing), selectors S-rsa and S-ed25519.
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The signing domain (d=).
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: String,
+    /// The selector (s=), e.g. mail2026.
+    #[arg(long, value_name = "S")]
+    pub selector: String,
+    #[arg(long, value_enum, default_value_t = KeyAlgorithm::Rsa)]
+    pub algorithm: KeyAlgorithm,
+    /// RSA key size: 2048, 3072 or 4096.
+    #[arg(long, value_name = "BITS", default_value_t = 2048)]
+    pub bits: u32,
+    /// Directory to write the key and settings into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Overwrite existing files (replacing a published key breaks signing until DNS has
+    /// the new record).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +517,30 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_answer_has_exactly_one_flag() {
+        use crate::answers::questions::QUESTIONS;
+        let args = AnswerArgs::default();
+        let pairs = args.pairs();
+        let keys: Vec<&str> = pairs.iter().map(|(k, _)| *k).collect();
+        let table: Vec<&str> = QUESTIONS.iter().map(|q| q.key).collect();
+        assert_eq!(
+            keys, table,
+            "AnswerArgs::pairs and QUESTIONS must list the same keys in order"
+        );
+        let cmd = Cli::command();
+        let generate = cmd.find_subcommand("generate").unwrap();
+        for q in QUESTIONS {
+            let long = q.flag.trim_start_matches("--");
+            assert!(
+                generate.get_arguments().any(|a| a.get_long() == Some(long)),
+                "{} has no flag {}",
+                q.key,
+                q.flag
+            );
+        }
     }
 
     #[test]

@@ -7,17 +7,21 @@
 pub mod answers;
 pub mod app;
 pub mod assets;
+pub mod blocklist;
 pub mod bounce;
 pub mod cli;
 pub mod diagnose;
 pub mod exit;
 pub mod facts;
+pub mod generate;
+pub mod keys;
 pub mod output;
 pub mod plan;
 pub mod probe;
 pub mod records;
 pub mod render;
 pub mod report;
+pub mod smtp;
 
 #[cfg(test)]
 mod testing;

@@ -188,3 +188,52 @@ fn facts_round_trip_replays_the_same_report_offline() {
     assert_eq!(code1, code2);
     assert_eq!(first["findings"], second["findings"]);
 }
+
+/// The fully correct fixture domain, with its MTA-STS policy served over HTTPS: every area
+/// passes, nothing is a warning or critical, and the exit code is 0.
+#[test]
+fn the_correct_domain_has_no_warning_or_critical_finding() {
+    use std::collections::HashMap;
+
+    use crate::harness::https::{Answer, HttpsServer};
+
+    let nsd = dns();
+    let policy = "version: STSv1\r\nmode: enforce\r\nmx: mail.good.test\r\nmax_age: 604800\r\n";
+    let server = HttpsServer::start(
+        &["mta-sts.good.test"],
+        HashMap::from([("mta-sts.good.test".to_string(), Answer::policy(policy))]),
+    );
+    let (code, report) = check_json(
+        &nsd,
+        &[
+            "good.test",
+            "--ip",
+            "192.0.2.10",
+            "--ip",
+            "2001:db8::10",
+            "--host",
+            "mail.good.test",
+            "--selector",
+            "mail",
+            "--https-port",
+            &server.port_arg(),
+            "--ca-file",
+            &server.ca_arg(),
+        ],
+    );
+    let got = findings(&report);
+    let bad: Vec<_> = got
+        .iter()
+        .filter(|(_, s)| s != "ok" && s != "info")
+        .collect();
+    assert!(bad.is_empty(), "good.test must be fully correct: {got:?}");
+    for area in [
+        "mx.", "host.", "ptr.", "spf.", "dkim.", "dmarc.", "mta-sts.", "tlsrpt.",
+    ] {
+        assert!(
+            got.iter().any(|(id, s)| id.starts_with(area) && s == "ok"),
+            "no passed {area} check: {got:?}"
+        );
+    }
+    assert_eq!(code, 0, "{got:?}");
+}

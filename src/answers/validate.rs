@@ -3,7 +3,8 @@
 //! Every value that can reach a DNS question, a zone line or a Postfix directive passes
 //! here first, so no input can carry a newline, a quote or a second directive.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
 
 /// A value the user gave is not acceptable; `field` names the flag or answer.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -11,6 +12,12 @@ use std::net::IpAddr;
 pub struct InvalidValue {
     pub field: String,
     pub reason: String,
+}
+
+impl InvalidValue {
+    pub fn new(field: &str, reason: impl Into<String>) -> Self {
+        invalid(field, reason)
+    }
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> InvalidValue {
@@ -79,6 +86,186 @@ pub fn email(field: &str, input: &str) -> Result<String, InvalidValue> {
     }
     let domain_part = domain(field, domain_part)?;
     Ok(format!("{local}@{domain_part}"))
+}
+
+/// A public IPv4 address a server sends from: not private, loopback, link-local,
+/// multicast or unspecified (those can never appear in a receiver's SPF check or PTR).
+pub fn public_ipv4(field: &str, input: &str) -> Result<Ipv4Addr, InvalidValue> {
+    let ip = match ip(field, input)? {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(_) => {
+            return Err(invalid(
+                field,
+                format!("{input:?} is an IPv6 address; put it in ipv6"),
+            ));
+        }
+    };
+    if ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || ip.octets()[0] == 0
+        || (ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64)
+    {
+        return Err(invalid(
+            field,
+            format!(
+                "{ip} is not a public address; give the address receivers see your server connect from"
+            ),
+        ));
+    }
+    Ok(ip)
+}
+
+/// A public IPv6 address (not loopback, link-local, unique-local, multicast or unspecified).
+pub fn public_ipv6(field: &str, input: &str) -> Result<Ipv6Addr, InvalidValue> {
+    let ip = match ip(field, input)? {
+        IpAddr::V6(v6) => v6,
+        IpAddr::V4(_) => {
+            return Err(invalid(
+                field,
+                format!("{input:?} is an IPv4 address; put it in ipv4"),
+            ));
+        }
+    };
+    let first = ip.segments()[0];
+    if ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (first & 0xffc0) == 0xfe80
+        || (first & 0xfe00) == 0xfc00
+        || ip.to_ipv4_mapped().is_some()
+    {
+        return Err(invalid(
+            field,
+            format!(
+                "{ip} is not a public IPv6 address; give the address receivers see your server connect from"
+            ),
+        ));
+    }
+    Ok(ip)
+}
+
+/// An address that goes into a `mailto:` report URI (DMARC `rua=`, TLS-RPT `rua=`): the local
+/// part is restricted to letters, digits and `. _ + -`, because `!`, `,` and `;` have
+/// meanings inside those records and others would need URI escaping.
+pub fn report_address(field: &str, input: &str) -> Result<String, InvalidValue> {
+    let input = input.trim();
+    let input = input.strip_prefix("mailto:").unwrap_or(input);
+    let address = email(field, input)?;
+    let local = address.rsplit_once('@').map_or("", |(l, _)| l);
+    if !local
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+    {
+        return Err(invalid(
+            field,
+            format!(
+                "{input:?}: for a report address use only letters, digits and . _ + - before @"
+            ),
+        ));
+    }
+    Ok(address)
+}
+
+/// A short identifier (preset names, destination groups): lower-case letters, digits, hyphens.
+pub fn token(field: &str, input: &str) -> Result<String, InvalidValue> {
+    let t = input.trim();
+    if t.is_empty()
+        || t.len() > 64
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(invalid(
+            field,
+            format!("{input:?} is not a name (lower-case letters, digits and hyphens)"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// A TCP port, 1–65535.
+pub fn port(field: &str, input: u32) -> Result<u16, InvalidValue> {
+    u16::try_from(input)
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| invalid(field, format!("{input} is not a port (1 to 65535)")))
+}
+
+/// A port given as text (a flag or a prompt).
+pub fn port_text(field: &str, input: &str) -> Result<u16, InvalidValue> {
+    let n = input
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| invalid(field, format!("{input:?} is not a port number")))?;
+    port(field, n)
+}
+
+/// A SASL user name as it goes into `sasl_passwd` (`[host]:port user:password`): printable
+/// ASCII without spaces, `:` (the separator), `#`, quotes or backslashes.
+pub fn sasl_username(field: &str, input: &str) -> Result<String, InvalidValue> {
+    let u = input.trim();
+    if u.is_empty() || u.len() > 256 {
+        return Err(invalid(field, "must be 1 to 256 characters"));
+    }
+    if let Some(bad) = u
+        .chars()
+        .find(|c| !c.is_ascii_graphic() || ":#\"'`".contains(*c))
+    {
+        return Err(invalid(
+            field,
+            format!(
+                "contains {bad:?}; a user name cannot hold spaces, control characters, : # quotes or backslashes"
+            ),
+        ));
+    }
+    Ok(u.to_string())
+}
+
+/// A SASL password (the first line of `password_file`). The error never shows the password.
+pub fn sasl_password(field: &str, input: &str) -> Result<String, InvalidValue> {
+    let p = input.strip_suffix('\n').unwrap_or(input);
+    let p = p.strip_suffix('\r').unwrap_or(p);
+    if p.is_empty() {
+        return Err(invalid(field, "the password file is empty"));
+    }
+    if p.len() > 1024 {
+        return Err(invalid(
+            field,
+            "the password is longer than 1024 characters",
+        ));
+    }
+    if p.chars().any(|c| c.is_control()) {
+        return Err(invalid(
+            field,
+            "the password file must hold exactly one line (the password, nothing else)",
+        ));
+    }
+    if p.starts_with(char::is_whitespace) || p.ends_with(char::is_whitespace) {
+        return Err(invalid(
+            field,
+            "the password starts or ends with a space, which Postfix's sasl_passwd cannot keep",
+        ));
+    }
+    Ok(p.to_string())
+}
+
+/// A file path given as an answer: non-empty, no control characters.
+pub fn path(field: &str, input: &Path) -> Result<PathBuf, InvalidValue> {
+    let text = input.to_string_lossy();
+    if text.trim().is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if text.chars().any(|c| c.is_control()) {
+        return Err(invalid(
+            field,
+            format!("{text:?} contains control characters"),
+        ));
+    }
+    Ok(input.to_path_buf())
 }
 
 fn host_like(field: &str, input: &str, allow_underscore: bool) -> Result<String, InvalidValue> {

@@ -21,6 +21,12 @@ macro_rules! finding_ids {
             pub fn as_str(self) -> &'static str {
                 match self { $(FindingId::$variant => $id,)* }
             }
+
+            /// The Rust name of the variant, for the test that every id has a rule.
+            #[cfg(test)]
+            fn variant_name(self) -> &'static str {
+                match self { $(FindingId::$variant => stringify!($variant),)* }
+            }
         }
     };
 }
@@ -98,6 +104,8 @@ finding_ids! {
     DnsblClean = "dnsbl.clean",
     DblListed = "dbl.listed",
     DblClean = "dbl.clean",
+    DnsblLookupFailed = "dnsbl.lookup-failed",
+    DblLookupFailed = "dbl.lookup-failed",
 
     SmtpUnreachable = "smtp.unreachable",
     SmtpBannerMismatch = "smtp.banner-mismatch",
@@ -122,6 +130,16 @@ finding_ids! {
     PostfixRelayhostNoTls = "postfix.relayhost-no-tls",
     PostfixNotInstalled = "postfix.not-installed",
     PostfixOk = "postfix.ok",
+
+    // SMTP probe, environment and Postfix outcomes beyond the reserved ones above.
+    SmtpProtocolError = "smtp.protocol-error",
+    SmtpRelayTestIncomplete = "smtp.relay-test-incomplete",
+    SmtpTlsCertificateExpiring = "smtp.tls-certificate-expiring",
+    NetOutbound25Open = "net.outbound-25-open",
+    NetOutbound25Unknown = "net.outbound-25-unknown",
+    NetPublicAddress = "net.public-address",
+    NetPublicAddressUnknown = "net.public-address-unknown",
+    PostfixConfigUnreadable = "postfix.config-unreadable",
 }
 
 impl FindingId {
@@ -174,5 +192,42 @@ mod tests {
             assert_eq!(id.as_str().parse::<FindingId>().unwrap(), *id);
             assert!(id.as_str().contains('.'), "{id} has no area");
         }
+    }
+
+    /// Every id is emitted by some rule: its variant is named in the code outside this list
+    /// (the integration tests then trigger each one through the binary).
+    #[test]
+    fn every_id_has_a_rule() {
+        fn sources(dir: &std::path::Path, out: &mut String) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("diagnose/ids.rs")
+                {
+                    out.push_str(&std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut code = String::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut code,
+        );
+        let orphans: Vec<&str> = FindingId::ALL
+            .iter()
+            .filter(|id| {
+                let name = id.variant_name();
+                !code.match_indices(name).any(|(at, _)| {
+                    let before = code[..at].chars().next_back();
+                    let after = code[at + name.len()..].chars().next();
+                    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    !word(before) && !word(after)
+                })
+            })
+            .map(|id| id.as_str())
+            .collect();
+        assert!(orphans.is_empty(), "ids no rule emits: {orphans:?}");
     }
 }

@@ -6,12 +6,16 @@
 
 mod dkim;
 mod dmarc;
+pub mod dnsbl;
 mod finding;
 mod host;
 mod ids;
 mod mta_sts;
 mod mx;
+mod net;
+mod postfix;
 mod ptr;
+mod smtp;
 mod spf;
 mod tlsrpt;
 
@@ -33,6 +37,10 @@ pub fn diagnose(facts: &Facts, playbooks: &Playbooks) -> Vec<Finding> {
     dmarc::diagnose(facts, &mut out);
     mta_sts::diagnose(facts, &mut out);
     tlsrpt::diagnose(facts, &mut out);
+    dnsbl::diagnose(facts, &playbooks.blocklists, &mut out);
+    smtp::diagnose(facts, &mut out);
+    net::diagnose(facts, &mut out);
+    postfix::diagnose(facts, &mut out);
     out
 }
 

@@ -7,15 +7,23 @@
 mod dkim;
 mod dmarc;
 mod dns;
+mod dnsbl;
+mod env;
 mod mta_sts;
+mod postfix;
+mod smtp;
 mod spf;
 mod tlsrpt;
 
-pub use dkim::DkimFacts;
-pub use dmarc::DmarcFacts;
+pub use dkim::{DkimFacts, SelectorLookup};
+pub use dmarc::{DmarcFacts, DmarcTxt, ReportDestination};
 pub use dns::{Failure, Lookup, MxRecord, NameAddresses, QueryLog, ReverseDns};
-pub use mta_sts::MtaStsFacts;
-pub use spf::SpfFacts;
+pub use dnsbl::{DnsblCheck, DnsblFacts, DnsblTestPoint};
+pub use env::*;
+pub use mta_sts::{FetchOutcome, FetchStage, MtaStsFacts, PolicyFetch};
+pub use postfix::{MasterService, PostfixConfig, PostfixFacts};
+pub use smtp::*;
+pub use spf::{NamedTxt, SpfCheck, SpfFacts, SpfPolicy, TargetLookup};
 pub use tlsrpt::TlsRptFacts;
 
 use std::net::IpAddr;
@@ -43,9 +51,33 @@ pub struct Facts {
     pub schema: String,
     pub target: Target,
     pub dns: DnsFacts,
+    /// SMTP servers probed (the MX hosts, or `--smtp`).
+    #[serde(default)]
+    pub smtp: SmtpFacts,
+    /// The machine mxdoctor ran on: name, addresses, outbound port 25.
+    #[serde(default)]
+    pub env: EnvFacts,
+    /// The local Postfix configuration.
+    #[serde(default)]
+    pub postfix: PostfixFacts,
     /// Every DNS question asked during the run, in order of completion.
     #[serde(default)]
     pub queries: Vec<QueryLog>,
+}
+
+impl Facts {
+    /// Facts about `target` with nothing observed yet.
+    pub fn new(target: Target) -> Self {
+        Facts {
+            schema: FACTS_SCHEMA.to_string(),
+            target,
+            dns: DnsFacts::default(),
+            smtp: SmtpFacts::default(),
+            env: EnvFacts::default(),
+            postfix: PostfixFacts::default(),
+            queries: Vec::new(),
+        }
+    }
 }
 
 /// The DNS side of a domain's mail setup.
@@ -72,4 +104,7 @@ pub struct DnsFacts {
     pub mta_sts: MtaStsFacts,
     #[serde(default)]
     pub tlsrpt: TlsRptFacts,
+    /// IP and domain blocklist answers.
+    #[serde(default)]
+    pub dnsbl: DnsblFacts,
 }

@@ -1,7 +1,13 @@
-//! Facts of the tlsrpt area.
+//! Facts of the TLS-RPT area.
 
 use serde::{Deserialize, Serialize};
 
-/// What was observed about tlsrpt.
+use super::Lookup;
+
+/// What was observed about SMTP TLS reporting.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TlsRptFacts {}
+pub struct TlsRptFacts {
+    /// TXT records at `_smtp._tls.<domain>`.
+    #[serde(default)]
+    pub txt: Lookup<String>,
+}

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::assets::{AssetError, Assets, Kind};
+use crate::blocklist::Catalog;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaybookError {
@@ -74,6 +75,12 @@ pub struct Playbooks {
     pub findings: BTreeMap<String, FindingText>,
     pub areas: Vec<Area>,
     pub generic_ptr: GenericPtrPatterns,
+    /// Remediation steps, in plan order (`steps.yaml`).
+    pub steps: Vec<super::Step>,
+    /// Smarthost presets and destination groups (`smarthosts.yaml`).
+    pub smarthosts: super::Smarthosts,
+    /// The blocklists the reputation sweep asks, and how to get off them.
+    pub blocklists: Catalog,
 }
 
 impl Playbooks {
@@ -94,8 +101,21 @@ impl Playbooks {
             findings,
             areas: load_one(assets, "areas.yaml")?,
             generic_ptr: load_one(assets, "generic-ptr.yaml")?,
+            steps: load_one(assets, "steps.yaml")?,
+            smarthosts: load_one(assets, "smarthosts.yaml")?,
+            blocklists: load_blocklists(assets)?,
         })
     }
+}
+
+fn load_blocklists(assets: &Assets) -> Result<Catalog, PlaybookError> {
+    let path = "blocklists.yaml";
+    let catalog: Catalog = load_one(assets, path)?;
+    catalog.validate().map_err(|e| PlaybookError::Parse {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
+    Ok(catalog)
 }
 
 fn load_one<T: for<'de> Deserialize<'de>>(assets: &Assets, path: &str) -> Result<T, PlaybookError> {
@@ -105,10 +125,60 @@ fn load_one<T: for<'de> Deserialize<'de>>(assets: &Assets, path: &str) -> Result
     parse(path, &text)
 }
 
-/// The only place YAML is parsed, so the YAML crate can be swapped.
+/// The only place YAML is parsed (playbooks and answers files), so the YAML crate can be
+/// swapped.
 pub fn parse<T: for<'de> Deserialize<'de>>(path: &str, text: &str) -> Result<T, PlaybookError> {
     serde_saphyr::from_str(text).map_err(|e| PlaybookError::Parse {
         path: path.into(),
         message: e.to_string(),
     })
+}
+
+/// The only place YAML is written (the answers file), next to [`parse`].
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::FindingId;
+
+    /// Every id the code can emit has words, and every entry of the playbooks is an id the
+    /// code can emit: no finding is ever shown without text, and no text is dead.
+    #[test]
+    fn playbook_entries_match_finding_ids_exactly() {
+        let playbooks = Playbooks::load(&Assets::default()).expect("built-in playbooks load");
+        let ids: Vec<&str> = FindingId::ALL.iter().map(|id| id.as_str()).collect();
+        let without_text: Vec<&&str> = ids
+            .iter()
+            .filter(|id| !playbooks.findings.contains_key(**id))
+            .collect();
+        assert!(
+            without_text.is_empty(),
+            "ids without a playbook entry: {without_text:?}"
+        );
+        let unused: Vec<&String> = playbooks
+            .findings
+            .keys()
+            .filter(|key| !ids.contains(&key.as_str()))
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "playbook entries for no finding id: {unused:?}"
+        );
+    }
+
+    /// Every area of a finding id has a report section.
+    #[test]
+    fn every_area_has_a_section() {
+        let playbooks = Playbooks::load(&Assets::default()).expect("built-in playbooks load");
+        for id in FindingId::ALL {
+            assert!(
+                playbooks.areas.iter().any(|a| a.id == id.area()),
+                "{id}: no section for area {} in areas.yaml",
+                id.area()
+            );
+        }
+    }
 }

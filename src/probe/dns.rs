@@ -60,6 +60,12 @@ pub trait Resolve: Send + Sync {
     fn mx(&self, name: &str) -> impl Future<Output = Lookup<MxRecord>> + Send;
     /// PTR names of an address, lower-case without the trailing dot.
     fn ptr(&self, ip: IpAddr) -> impl Future<Output = Lookup<String>> + Send;
+    /// CNAME target at exactly `name` (to tell an alias loop from a missing record).
+    /// Resolvers that cannot say answer NotAsked.
+    fn cname(&self, name: &str) -> impl Future<Output = Lookup<String>> + Send {
+        let _ = name;
+        async { Lookup::NotAsked }
+    }
 }
 
 type SharedLookup = Shared<Pin<Box<dyn Future<Output = Lookup<RData>> + Send>>>;
@@ -189,6 +195,10 @@ impl DnsClient {
 }
 
 impl Resolve for DnsClient {
+    async fn cname(&self, name: &str) -> Lookup<String> {
+        DnsClient::cname(self, name).await
+    }
+
     async fn txt(&self, name: &str) -> Lookup<String> {
         self.lookup(name, RecordType::TXT)
             .await
@@ -341,9 +351,54 @@ fn to_fqdn(name: &str) -> Result<Name, String> {
     if trimmed.is_empty() {
         return Err("empty domain name".into());
     }
-    let mut parsed = Name::from_utf8(trimmed).map_err(|e| format!("{name:?}: {e}"))?;
+    let mut parsed = match Name::from_utf8(trimmed) {
+        Ok(n) => n,
+        // DNS labels may hold any byte. ASCII names IDNA refuses ("a_b", SPF macro results
+        // such as "foo:bar/baz" or spaces, escaped names read back from answers) are asked
+        // in their presentation form, else byte for byte.
+        Err(e) if trimmed.is_ascii() => {
+            Name::from_labels(presentation_labels(trimmed)).map_err(|_| format!("{name:?}: {e}"))?
+        }
+        Err(e) => return Err(format!("{name:?}: {e}")),
+    };
     parsed.set_fqdn(true);
     Ok(parsed)
+}
+
+/// The labels of a name in presentation form: `\\X` is X and `\\DDD` the byte DDD (as
+/// hickory writes names it read), every other byte as it is; unescaped dots separate.
+fn presentation_labels(name: &str) -> Vec<Vec<u8>> {
+    let bytes = name.as_bytes();
+    let mut labels = Vec::new();
+    let mut label = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if i + 1 < bytes.len() => {
+                let digits = &bytes[i + 1..bytes.len().min(i + 4)];
+                if digits.len() == 3 && digits.iter().all(u8::is_ascii_digit) {
+                    let value = digits
+                        .iter()
+                        .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+                    label.push(u8::try_from(value).unwrap_or(u8::MAX));
+                    i += 4;
+                } else {
+                    label.push(bytes[i + 1]);
+                    i += 2;
+                }
+            }
+            b'.' => {
+                labels.push(std::mem::take(&mut label));
+                i += 1;
+            }
+            b => {
+                label.push(b);
+                i += 1;
+            }
+        }
+    }
+    labels.push(label);
+    labels
 }
 
 /// Lower-case, no trailing dot: the one spelling of names in facts.
@@ -353,4 +408,31 @@ pub fn normalize_name(name: &str) -> String {
 
 fn name_to_string(name: &Name) -> String {
     normalize_name(&name.to_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_idna_refuses_are_asked_as_written() {
+        let labels = |n: &str| {
+            to_fqdn(n)
+                .unwrap()
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(labels("Mail.Example.org."), ["mail", "example", "org"]);
+        assert_eq!(labels("a_b.example"), ["a_b", "example"]);
+        assert_eq!(labels("foo:bar/baz.example"), ["foo:bar/baz", "example"]);
+        assert_eq!(
+            labels("foo\\:bar\\/baz.example"),
+            ["foo:bar/baz", "example"]
+        );
+        assert_eq!(labels("a\\032b.example"), ["a b", "example"]);
+        assert_eq!(labels("two  spaces.example"), ["two  spaces", "example"]);
+        assert!(to_fqdn("a..b").is_err());
+        assert!(to_fqdn(&format!("{}.example", "x".repeat(64))).is_err());
+    }
 }

@@ -1,33 +1,61 @@
 //! Probes: the only code that touches the network. Each probe records what it observed,
 //! failures included, into [`Facts`]; none of them judges.
 
+pub mod connect;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
+pub mod dnsbl;
+pub mod egress;
+pub mod host;
+pub mod http;
 pub mod mta_sts;
+pub mod postfix;
+pub mod smtp;
 pub mod spf;
 pub mod tlsrpt;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use futures::future::join_all;
 
-use crate::facts::{DnsFacts, FACTS_SCHEMA, Facts, Lookup, ReverseDns, Target};
+use crate::facts::{DnsFacts, Facts, Lookup, ReverseDns, Target};
 use dns::{DnsClient, Resolve};
 
 /// Trust and transport settings shared by the HTTPS and SMTP probes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TlsSettings {
     /// Extra CA certificates (PEM) to trust.
     pub ca_file: Option<PathBuf>,
     /// Port for HTTPS fetches instead of 443 (test servers).
     pub https_port: Option<u16>,
+    /// Time allowed for one network try (`--timeout`).
+    pub timeout: Duration,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            ca_file: None,
+            https_port: None,
+            timeout: http::DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 /// Gather every DNS-side fact about `target`, all independent lookups concurrently.
-pub async fn gather(target: &Target, dns: &DnsClient, tls: &TlsSettings) -> Facts {
-    let (mx_side, host, reverse, spf, dkim, dmarc, mta_sts, tlsrpt) = tokio::join!(
+/// `selectors` are the DKIM selectors tried when the target names none; `dnsbl` is the
+/// blocklist sweep to run alongside, or None (`--no-dnsbl`).
+pub async fn gather(
+    target: &Target,
+    dns: &DnsClient,
+    tls: &TlsSettings,
+    selectors: &dkim::CommonSelectors,
+    dnsbl: Option<&dnsbl::Sweep<'_>>,
+) -> Facts {
+    let (mx_side, host, reverse, spf, dkim, dmarc, mta_sts, tlsrpt, dnsbl_facts) = tokio::join!(
         mx_and_targets(dns, &target.domain),
         async {
             match &target.host {
@@ -37,15 +65,19 @@ pub async fn gather(target: &Target, dns: &DnsClient, tls: &TlsSettings) -> Fact
         },
         join_all(target.ips.iter().map(|ip| reverse_dns(dns, *ip))),
         spf::gather(dns, target),
-        dkim::gather(dns, target),
+        dkim::gather(dns, target, selectors),
         dmarc::gather(dns, target),
         mta_sts::gather(dns, target, tls),
         tlsrpt::gather(dns, target),
+        async {
+            match dnsbl {
+                Some(sweep) => dnsbl::sweep(dns, &dnsbl::subjects_of(target), sweep).await,
+                None => Default::default(),
+            }
+        },
     );
     let (mx, mx_hosts) = mx_side;
     Facts {
-        schema: FACTS_SCHEMA.to_string(),
-        target: target.clone(),
         dns: DnsFacts {
             mx,
             mx_hosts,
@@ -56,8 +88,10 @@ pub async fn gather(target: &Target, dns: &DnsClient, tls: &TlsSettings) -> Fact
             dmarc,
             mta_sts,
             tlsrpt,
+            dnsbl: dnsbl_facts,
         },
-        queries: dns.query_log(),
+        queries: dnsbl::redact_queries(dns.query_log(), dnsbl.and_then(|s| s.dqs_key)),
+        ..Facts::new(target.clone())
     }
 }
 

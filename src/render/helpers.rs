@@ -16,6 +16,8 @@ pub fn register(registry: &mut Handlebars<'static>, color: bool) {
     registry.register_helper("plural", Box::new(plural));
     registry.register_helper("concat", Box::new(concat));
     registry.register_helper("json", Box::new(json));
+    registry.register_helper("pad", Box::new(pad_helper));
+    registry.register_helper("sh_quote", Box::new(sh_quote));
 }
 
 /// `{{wrap text indent}}`: re-flow each paragraph of `text` to 78 columns, every line
@@ -56,6 +58,7 @@ pub fn wrap_text(text: &str, indent: usize, width: usize) -> String {
         if !paragraph.is_empty() {
             let options = textwrap::Options::new(width)
                 .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
                 .word_splitter(textwrap::WordSplitter::NoHyphenation);
             for line in textwrap::wrap(paragraph, options) {
                 out.push(format!("{pad}{line}"));
@@ -85,6 +88,7 @@ pub fn wrap_text(text: &str, indent: usize, width: usize) -> String {
                 let options = textwrap::Options::new(width)
                     .subsequent_indent(&hang_pad)
                     .break_words(false)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
                     .word_splitter(textwrap::WordSplitter::NoHyphenation);
                 for l in textwrap::wrap(trimmed, options) {
                     out.push(format!("{pad}{l}"));
@@ -183,6 +187,16 @@ handlebars_helper!(json: |v: Json| serde_json::to_string_pretty(v).unwrap_or_def
 
 handlebars_helper!(txt_chunks: |s: str| quote_txt(s));
 
+// `{{pad value width}}`: the value left-aligned in `width` columns (never cut), for
+// readable zone files.
+handlebars_helper!(pad_helper: |v: Json, width: u64| {
+    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    format!("{text:<width$}", width = width as usize)
+});
+
+// `{{sh_quote value}}`: one POSIX shell word, single-quoted (a `'` inside becomes `'\''`).
+handlebars_helper!(sh_quote: |s: str| format!("'{}'", s.replace('\'', "'\\''")));
+
 /// A TXT value as zone-file character-strings: `"…" "…"`, each at most 255 bytes, quotes and
 /// backslashes escaped, never split inside an escape or a UTF-8 character.
 pub fn quote_txt(value: &str) -> String {
@@ -242,6 +256,20 @@ mod tests {
         );
         assert_eq!(quote_txt(""), "\"\"");
         assert_eq!(quote_txt("a\nb"), "\"a\\010b\"");
+    }
+
+    #[test]
+    fn pad_and_sh_quote() {
+        let mut h = Handlebars::new();
+        h.register_escape_fn(handlebars::no_escape);
+        register(&mut h, false);
+        let out = h
+            .render_template(
+                "[{{pad a 5}}][{{sh_quote b}}]",
+                &serde_json::json!({"a": "ab", "b": "it's"}),
+            )
+            .unwrap();
+        assert_eq!(out, "[ab   ]['it'\\''s']");
     }
 
     #[test]

@@ -1,11 +1,17 @@
 //! Test harness: real servers on loopback, started on free ports, stopped on drop.
 //!
 //! Tests never leave the machine: every mxdoctor run gets `--resolver 127.0.0.1:PORT` and
-//! only loopback addresses are ever connected to.
+//! only loopback addresses are ever connected to. [`mxdoctor`] also sets the
+//! `MXDOCTOR_LOOPBACK_ONLY` safety switch, so that mxdoctor itself refuses any connection
+//! outside 127.0.0.0/8 and ::1, skips its built-in Internet targets (port 25 egress test,
+//! public-address services) and ignores this machine's own Postfix and addresses.
 
 #![allow(dead_code)]
 
+pub mod https;
 pub mod nsd;
+pub mod postfix;
+pub mod smtp_peer;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -18,10 +24,24 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The built mxdoctor binary with a clean environment: no inherited resolver or colour setting.
+/// The built mxdoctor binary with a clean environment (no inherited resolver, colour
+/// setting or DQS key) and the loopback-only safety switch on. `check` skips the blocklist
+/// sweep (MXDOCTOR_NO_DNSBL=1) because the fixture zones serve no blocklist; blocklist tests
+/// start from [`mxdoctor_with_dnsbl`].
 pub fn mxdoctor() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mxdoctor"));
-    cmd.env_remove("MXDOCTOR_RESOLVER").env_remove("NO_COLOR");
+    cmd.env_remove("MXDOCTOR_RESOLVER")
+        .env_remove("NO_COLOR")
+        .env_remove("MXDOCTOR_DQS_KEY")
+        .env("MXDOCTOR_NO_DNSBL", "1")
+        .env("MXDOCTOR_LOOPBACK_ONLY", "1");
+    cmd
+}
+
+/// [`mxdoctor`] with the blocklist sweep of `check` left on.
+pub fn mxdoctor_with_dnsbl() -> Command {
+    let mut cmd = mxdoctor();
+    cmd.env_remove("MXDOCTOR_NO_DNSBL");
     cmd
 }
 
@@ -73,13 +93,16 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
 }
 
 /// `mxdoctor check ARGS --resolver NSD --format json`: exit code and parsed report.
+/// SMTP probing is off (`--no-smtp`) unless ARGS name a server with `--smtp` or `--smtp-port`.
 pub fn check_json(nsd: &Nsd, args: &[&str]) -> (i32, serde_json::Value) {
-    let (code, stdout, stderr) = run(mxdoctor().arg("check").args(args).args([
-        "--resolver",
-        &nsd.addr(),
-        "--format",
-        "json",
-    ]));
+    let mut cmd = mxdoctor();
+    cmd.arg("check")
+        .args(args)
+        .args(["--resolver", &nsd.addr(), "--format", "json"]);
+    if !args.iter().any(|a| *a == "--smtp" || *a == "--smtp-port") {
+        cmd.arg("--no-smtp");
+    }
+    let (code, stdout, stderr) = run(&mut cmd);
     let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!("not JSON ({e}); exit {code}\nstdout:\n{stdout}\nstderr:\n{stderr}")
     });
