@@ -3,6 +3,7 @@
 //! its own file.
 
 mod blocklist;
+mod bounce;
 mod check;
 mod dkim;
 mod generate;
@@ -134,6 +135,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::RelayTest(args) => {
             let ctx = Context::new(&cli.global)?;
             relay::relay_test(&ctx, args).await
+        }
+        Command::Bounce(args) => {
+            let ctx = Context::new(&cli.global)?;
+            bounce::explain(&ctx, args)
         }
     }
 }

@@ -101,6 +101,8 @@ pub enum Command {
     Blocklist(BlocklistArgs),
     /// Try to relay through an SMTP server, stopping at RCPT (never DATA); exit 3 if it would.
     RelayTest(RelayTestArgs),
+    /// Explain a bounce: a bounce message (.eml), a delivery report, or a pasted SMTP reply.
+    Bounce(BounceArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -461,6 +463,15 @@ pub struct KeygenArgs {
     /// the new record).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BounceArgs {
+    /// The bounce: a saved message (.eml), a delivery-status report, or text holding the
+    /// server's reply (e.g. "550 5.7.1 ..."); `-` or nothing reads standard input.
+    /// At most 16 MiB.
+    #[arg(value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
 }
 
 /// `ADDR`, `ADDR:PORT`, `[V6]:PORT` or a bare IPv6 address; port 53 by default.

@@ -8,6 +8,7 @@ pub mod answers;
 pub mod app;
 pub mod assets;
 pub mod blocklist;
+pub mod bounce;
 pub mod cli;
 pub mod diagnose;
 pub mod exit;

@@ -203,7 +203,12 @@ fn dkim_findings() {
             "unknown",
             None,
         ),
-        (&["notserved.example"], "dkim.lookup-failed", "unknown", None),
+        (
+            &["notserved.example"],
+            "dkim.lookup-failed",
+            "unknown",
+            None,
+        ),
     ];
     expect(&nsd, &server, cases);
 
@@ -255,7 +260,12 @@ fn dmarc_findings() {
         ),
         (&["authorized.dmarc.test"], "dmarc.ok", "ok", None),
         (&["inside.dmarc.test"], "dmarc.ok", "ok", None),
-        (&["notserved.example"], "dmarc.lookup-failed", "unknown", None),
+        (
+            &["notserved.example"],
+            "dmarc.lookup-failed",
+            "unknown",
+            None,
+        ),
         (&["hostile.dmarc.test"], "dmarc.syntax", "critical", None),
     ];
     expect(&nsd, &server, cases);
@@ -450,7 +460,12 @@ fn tlsrpt_findings() {
         ),
         (&["missing.sts.test"], "tlsrpt.missing", "info", None),
         (&["syntax.sts.test"], "tlsrpt.syntax", "warning", None),
-        (&["notserved.example"], "tlsrpt.lookup-failed", "unknown", None),
+        (
+            &["notserved.example"],
+            "tlsrpt.lookup-failed",
+            "unknown",
+            None,
+        ),
     ];
     expect(&nsd, &server, cases);
 }
