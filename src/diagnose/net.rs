@@ -131,9 +131,10 @@ fn one_family(
             if !detection.tried() {
                 return;
             }
-            // Many machines have no IPv6 at all: a failed IPv6 detection only matters when
-            // the machine is known to have an IPv6 route.
-            if family == "IPv6" && source.is_none() {
+            // Many machines have no public IPv6 at all: a failed IPv6 detection only matters
+            // when the machine routes IPv6 from a global address (a ULA or link-local source
+            // means IPv6 stays inside the network; NAT for IPv6 is rare).
+            if family == "IPv6" && source.is_none_or(|s| is_private(&s)) {
                 return;
             }
             if let Some(local) = source
