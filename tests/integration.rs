@@ -29,3 +29,5 @@ mod generate_snapshots;
 mod relay_test;
 /// RFC 7208 check_host() through NSD: mxdoctor's own cases and the official suite (ignored).
 mod spf_suite;
+/// The wizard on a pseudo-terminal against NSD and Postfix: every prompt, the kit, its command line, cancelling.
+mod wizard;

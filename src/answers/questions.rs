@@ -309,8 +309,7 @@ fn default_ipv6(h: &Hints, _: &AnswerLayer) -> Option<String> {
 /// is this server (the mail is hosted elsewhere).
 fn default_receives(h: &Hints, l: &AnswerLayer) -> Option<String> {
     let host = l.hostname.clone().or_else(|| default_hostname(h, l));
-    let elsewhere =
-        !h.mx_hosts.is_empty() && host.is_some_and(|host| !h.mx_hosts.contains(&host));
+    let elsewhere = !h.mx_hosts.is_empty() && host.is_some_and(|host| !h.mx_hosts.contains(&host));
     Some(yes_no(!elsewhere))
 }
 

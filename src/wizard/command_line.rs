@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use crate::answers::questions::QUESTIONS;
+use crate::answers::questions::{Kind, QUESTIONS};
 use crate::answers::{AnswerLayer, Answers};
 
 /// Stands for the file that holds the smarthost password.
@@ -40,11 +40,10 @@ pub fn equivalent(parts: &Parts<'_>) -> String {
         {
             words.push(q.flag.to_string());
             words.push(value);
+        } else if q.kind == Kind::Secret && parts.password_typed {
+            words.push(q.flag.to_string());
+            words.push(PASSWORD_PLACEHOLDER.into());
         }
-    }
-    if parts.password_typed {
-        words.push("--smarthost-password-file".into());
-        words.push(PASSWORD_PLACEHOLDER.into());
     }
     words.push("--fixes".into());
     words.push(if parts.fixes.is_empty() {

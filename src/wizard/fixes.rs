@@ -1,20 +1,25 @@
 //! Which plan steps ("fixes") the wizard offers, and which it preselects. Pure.
 //!
 //! Offered: the steps the check's findings call for (as `generate --facts` plans them), plus
-//! the steps the answers call for that no check could have seen done: a relay the user just
-//! chose, a DKIM key the wizard just generated. Preselected: steps with a critical finding,
-//! steps the answers call for, and the steps that continue a preselected one (`with`).
+//! the steps the answers call for that no finding can: a DNS record the kit writes that is
+//! not published yet in that form (a new DKIM key, an SPF record with the relay's include,
+//! a first DMARC record…), and a relay the user just chose. Preselected: steps with a
+//! critical finding, steps the answers call for, and the steps that continue a preselected
+//! one (`with`).
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use crate::answers::Answers;
-use crate::diagnose::{Finding, FindingId, Severity};
+use crate::diagnose::{Finding, Severity};
+use crate::facts::{Facts, Lookup, NameAddresses};
+use crate::generate::{DnsRecord, Existing, RecordSet};
 use crate::plan::{self, Condition, FindingText, Step};
+use crate::probe::dns::normalize_name;
 
-/// The step that publishes DKIM keys, and the one that sets a relay up.
-pub const DKIM_STEP: &str = "dkim-record";
+/// The step that sets a relay up.
 pub const SMARTHOST_STEP: &str = "smarthost";
 
 /// One fix on offer.
@@ -25,49 +30,109 @@ pub struct Fix {
     pub worst: Option<Severity>,
     /// How many findings call for it.
     pub findings: usize,
-    /// The answers call for it (a new key, a chosen relay).
+    /// The answers call for it (a record to publish or change, a chosen relay).
     pub chosen: bool,
     pub preselected: bool,
 }
 
-/// The fixes to offer, in plan order. `new_keys` are selectors whose key the wizard just
-/// generated (not kept from the output directory).
+/// The plan step that publishes a record of this purpose (see `generate::records`).
+fn step_of(purpose: &str, answers: &Answers) -> Option<&'static str> {
+    match purpose {
+        "spf" => Some("spf-record"),
+        "dkim" => Some("dkim-record"),
+        "dmarc" => Some("dmarc-record"),
+        "mx" => Some("mx-record"),
+        "host" if answers.receives_mail => Some("mx-record"),
+        "mta-sts" | "mta-sts-host" => Some("mta-sts"),
+        "tls-rpt" => Some("tls-rpt"),
+        "report-auth" => Some("dmarc-reports"),
+        _ => None,
+    }
+}
+
+/// The steps whose records the kit writes differently from what the check saw published
+/// (or could not see: an unknown counts as a change).
+pub fn changed_steps(
+    records: &RecordSet,
+    facts: &Facts,
+    answers: &Answers,
+) -> BTreeSet<&'static str> {
+    let existing = Existing::from_facts(facts);
+    records
+        .own
+        .iter()
+        .chain(&records.other)
+        .filter(|r| published(r, facts, &existing) != Some(true))
+        .filter_map(|r| step_of(r.purpose, answers))
+        .collect()
+}
+
+/// Whether the check saw exactly this record published; None when it did not look.
+fn published(r: &DnsRecord, facts: &Facts, existing: &Existing) -> Option<bool> {
+    let txt = |lookup: &Lookup<String>| lookup.records().contains(&r.value);
+    let addresses = |n: &NameAddresses| match r.rtype {
+        "A" => n.a.records().iter().any(|ip| ip.to_string() == r.value),
+        "AAAA" => n
+            .aaaa
+            .records()
+            .iter()
+            .any(|ip| Some(*ip) == r.value.parse().ok()),
+        _ => false,
+    };
+    let dns = &facts.dns;
+    match r.purpose {
+        "mx" => Some(dns.mx.records().iter().any(|mx| {
+            format!("{} {}", mx.preference, normalize_name(&mx.exchange))
+                == normalize_name(&r.value)
+        })),
+        "spf" => Some(existing.spf.contains(&r.value)),
+        "dmarc" => Some(existing.dmarc.as_deref() == Some(r.value.as_str())),
+        "dkim" => dns
+            .dkim
+            .selectors
+            .iter()
+            .find(|s| normalize_name(&s.name) == r.fqdn)
+            .map(|s| txt(&s.txt)),
+        "mta-sts" => Some(txt(&dns.mta_sts.txt)),
+        "tls-rpt" => Some(txt(&dns.tlsrpt.txt)),
+        "host" => dns
+            .host
+            .as_ref()
+            .filter(|h| h.name == r.fqdn)
+            .map(addresses),
+        "mta-sts-host" => dns.mta_sts.policy.as_ref().map(|p| addresses(&p.host)),
+        _ => None,
+    }
+}
+
+/// The fixes to offer, in plan order. `changed` are the steps whose records the kit
+/// changes ([`changed_steps`]).
 pub fn offer(
     steps: &[Step],
     answers: &Answers,
     findings: &[Finding],
     texts: &BTreeMap<String, FindingText>,
-    new_keys: &[String],
+    changed: &BTreeSet<&'static str>,
 ) -> Vec<Fix> {
     let planned = plan::build(steps, answers, Some(findings), texts);
-    let published: Vec<&str> = findings
-        .iter()
-        .filter(|f| f.id == FindingId::DkimOk)
-        .filter_map(|f| f.evidence.get("selector").and_then(|v| v.as_str()))
-        .collect();
-    let unpublished_key = answers
-        .dkim_selectors()
-        .iter()
-        .any(|(_, s)| new_keys.contains(s) || !published.contains(&s.as_str()));
     let chosen = |id: &str| match id {
         SMARTHOST_STEP => Condition::Smarthost.holds(answers),
-        DKIM_STEP => unpublished_key,
-        _ => false,
+        other => changed.contains(other),
     };
     let applicable = |s: &Step| s.when.iter().all(|c| c.holds(answers));
     let mut fixes: Vec<Fix> = Vec::new();
     for step in steps {
         let planned_step = planned.iter().find(|p| p.id == step.id);
         let is_chosen = chosen(&step.id) && applicable(step);
-        if planned_step.is_none() && !is_chosen {
-            continue;
-        }
-        let because = planned_step.map(|p| p.because.as_slice()).unwrap_or(&[]);
-        let worst = because.iter().map(|r| r.severity).min_by_key(|s| s.rank());
         let continues_preselected = step
             .with
             .iter()
             .any(|w| fixes.iter().any(|f| f.step == *w && f.preselected));
+        if planned_step.is_none() && !is_chosen && !(continues_preselected && applicable(step)) {
+            continue;
+        }
+        let because = planned_step.map(|p| p.because.as_slice()).unwrap_or(&[]);
+        let worst = because.iter().map(|r| r.severity).min_by_key(|s| s.rank());
         fixes.push(Fix {
             step: step.id.clone(),
             worst,
@@ -117,6 +182,8 @@ mod tests {
     use super::*;
     use crate::answers::AnswerLayer;
     use crate::assets::Assets;
+    use crate::diagnose::FindingId;
+    use crate::facts::{MxRecord, Target};
     use crate::plan::Playbooks;
 
     fn setup(yaml: &str) -> (Playbooks, Answers) {
@@ -137,53 +204,78 @@ mod tests {
     }
 
     #[test]
-    fn findings_and_choices_make_the_offer() {
+    fn findings_and_changes_make_the_offer() {
         let (p, a) = setup("domain: example.org\nipv4: 203.0.113.10\n");
         let findings = vec![
             Finding::new(FindingId::SpfMissing, Severity::Critical, "example.org"),
-            Finding::new(FindingId::DmarcPolicyNone, Severity::Warning, "example.org"),
-            Finding::new(
-                FindingId::DkimOk,
-                Severity::Ok,
-                "mail._domainkey.example.org",
-            )
-            .with("selector", "mail"),
+            Finding::new(FindingId::MtaStsMissing, Severity::Info, "example.org"),
         ];
-        // The key for "mail" is published and was kept: no DKIM step.
-        let fixes = offer(&p.steps, &a, &findings, &p.findings, &[]);
-        assert!(ids(&fixes, false).contains(&"spf-record"));
-        assert!(!ids(&fixes, false).contains(&DKIM_STEP), "{fixes:?}");
+        let fixes = offer(&p.steps, &a, &findings, &p.findings, &BTreeSet::new());
         assert_eq!(ids(&fixes, true), vec!["spf-record"]);
+        assert!(ids(&fixes, false).contains(&"mta-sts"));
         let spf = fixes.iter().find(|f| f.step == "spf-record").unwrap();
         assert_eq!(
             (spf.worst, spf.findings, spf.chosen),
             (Some(Severity::Critical), 1, false)
         );
-        // A new key must be published: offered and preselected.
-        let fixes = offer(&p.steps, &a, &findings, &p.findings, &["mail".into()]);
-        let dkim = fixes.iter().find(|f| f.step == DKIM_STEP).unwrap();
-        assert!(dkim.chosen && dkim.preselected && dkim.worst.is_none());
+        // A record the kit changes is offered and preselected, with what continues it.
+        let changed = BTreeSet::from(["dkim-record", "dmarc-record"]);
+        let fixes = offer(&p.steps, &a, &findings, &p.findings, &changed);
+        let pre = ids(&fixes, true);
+        for step in [
+            "spf-record",
+            "dkim-record",
+            "dmarc-record",
+            "dmarc-reports",
+            "dmarc-enforce",
+        ] {
+            assert!(pre.contains(&step), "{step} in {pre:?}");
+        }
+        let dkim = fixes.iter().find(|f| f.step == "dkim-record").unwrap();
+        assert!(dkim.chosen && dkim.worst.is_none());
 
         let (p, a) = setup(
             "domain: example.org\noutbound: smarthost\nsmarthost: {provider: sendgrid, username: apikey, password_file: /p}\n",
         );
-        let fixes = offer(&p.steps, &a, &[], &p.findings, &[]);
-        assert_eq!(ids(&fixes, true), vec![SMARTHOST_STEP, DKIM_STEP]);
+        let fixes = offer(&p.steps, &a, &[], &p.findings, &BTreeSet::new());
+        assert_eq!(ids(&fixes, true), vec![SMARTHOST_STEP]);
     }
 
     #[test]
-    fn continuing_steps_follow_their_parent() {
-        let (p, a) = setup("domain: example.org\nipv4: 203.0.113.10\n");
-        let findings = vec![Finding::new(
-            FindingId::DmarcMissing,
-            Severity::Critical,
-            "example.org",
-        )];
-        let fixes = offer(&p.steps, &a, &findings, &p.findings, &[]);
-        let pre = ids(&fixes, true);
+    fn changes_are_what_the_check_did_not_see_published() {
+        let (_, a) = setup(
+            "domain: example.org\nhostname: mail.example.org\nipv4: 203.0.113.10\nmta_sts: {mode: none}\ntls_rpt: {rua: null}\n",
+        );
+        let mut facts = Facts::new(Target {
+            domain: "example.org".into(),
+            ..Target::default()
+        });
+        facts.dns.mx = Lookup::Answer {
+            records: vec![MxRecord {
+                preference: 10,
+                exchange: "mail.example.org".into(),
+            }],
+        };
+        let records = crate::generate::records::build(&a, &[], None, &Existing::from_facts(&facts));
+        // The host's A record was not looked at: a change, as far as anyone knows.
+        assert!(changed_steps(&records, &facts, &a).contains("mx-record"));
+        facts.dns.host = Some(NameAddresses {
+            name: "mail.example.org".into(),
+            cname: Lookup::NoData,
+            a: Lookup::Answer {
+                records: vec!["203.0.113.10".parse().unwrap()],
+            },
+            aaaa: Lookup::NoData,
+        });
+        let changed = changed_steps(&records, &facts, &a);
+        assert!(!changed.contains("mx-record"), "{changed:?}");
         assert!(
-            pre.contains(&"dmarc-record") && pre.contains(&"dmarc-reports"),
-            "{pre:?}"
+            changed.contains("spf-record") && changed.contains("dmarc-record"),
+            "{changed:?}"
+        );
+        assert!(
+            !changed.contains("mta-sts") && !changed.contains("tls-rpt"),
+            "{changed:?}"
         );
     }
 

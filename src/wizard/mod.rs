@@ -227,7 +227,7 @@ impl<'g> Wizard<'g> {
         }
         match self.identity(&mut bg, prompter).await? {
             Err(Cancelled) => return Ok(self.cancelled()),
-            Ok(missing) if !missing.is_empty() => return Err(missing_error(&missing)),
+            Ok(missing) if !missing.is_empty() => return Err(missing_error(self.mode, &missing)),
             Ok(_) => {}
         }
         let Background {
@@ -249,11 +249,11 @@ impl<'g> Wizard<'g> {
         refuse_earlier_kit(&out, self.args.force)?;
 
         let target = self.target()?;
-        let facts = self
+        let mut facts = self
             .run_checks(&ctx, &target, (env, egress, postfix))
             .await?;
-        let findings = diagnose::diagnose(&facts, &ctx.playbooks);
-        let report = Report::build(
+        let mut findings = diagnose::diagnose(&facts, &ctx.playbooks);
+        let mut report = Report::build(
             facts.target.clone(),
             &findings,
             &ctx.playbooks,
@@ -283,7 +283,7 @@ impl<'g> Wizard<'g> {
             self.mode,
         ) {
             Err(Cancelled) => return Ok(self.cancelled()),
-            Ok(missing) if !missing.is_empty() => return Err(missing_error(&missing)),
+            Ok(missing) if !missing.is_empty() => return Err(missing_error(self.mode, &missing)),
             Ok(_) => {}
         }
         let password_source = if self.state.password.is_some() {
@@ -292,23 +292,46 @@ impl<'g> Wizard<'g> {
             PasswordSource::File
         };
         let answers = self.state.layer.resolve_with(smarthosts, password_source)?;
+        // The kit is about the DKIM selectors chosen now: check exactly those, as a run
+        // with --dkim-selector given up front does, so flags and prompts give one report.
+        let chosen_selectors: Vec<String> = answers
+            .dkim_selectors()
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        if facts.target.selectors != chosen_selectors {
+            facts.target.selectors = chosen_selectors;
+            let common = crate::probe::dkim::CommonSelectors::load(&ctx.assets)?;
+            facts.dns.dkim = crate::probe::dkim::gather(&self.dns, &facts.target, &common).await;
+            findings = diagnose::diagnose(&facts, &ctx.playbooks);
+            report = Report::build(
+                facts.target.clone(),
+                &findings,
+                &ctx.playbooks,
+                &ctx.renderer,
+            )?;
+        }
         let password = match &self.state.password {
             Some(secret) => Some(secret.expose().to_string()),
             None => crate::app::generate::read_password(&answers)?,
         };
         let keys = crate::app::generate::dkim_keys(&answers, &out)?;
-        let new_keys: Vec<String> = keys
-            .iter()
-            .filter(|k| !k.kept)
-            .map(|k| k.selector.clone())
-            .collect();
-
+        let key_refs: Vec<(String, &crate::keys::DkimKey)> =
+            keys.iter().map(|k| (k.selector.clone(), &k.key)).collect();
+        let relay = generate::relay_view(&answers, &ctx.playbooks);
+        let records = generate::records::build(
+            &answers,
+            &key_refs,
+            relay.as_ref().and_then(|r| r.spf_include.as_deref()),
+            &generate::Existing::from_facts(&facts),
+        );
+        let changed = fixes::changed_steps(&records, &facts, &answers);
         let offered = fixes::offer(
             &ctx.playbooks.steps,
             &answers,
             &findings,
             &ctx.playbooks.findings,
-            &new_keys,
+            &changed,
         );
         let titles = step_titles(&ctx, &answers);
         let chosen = match self.choose_fixes(&ctx, &offered, &titles, prompter)? {
@@ -394,7 +417,7 @@ impl<'g> Wizard<'g> {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(missing_error(&missing))
+            Err(missing_error(self.mode, &missing))
         }
     }
 
@@ -691,40 +714,48 @@ impl<'g> Wizard<'g> {
             message: &self.words.fixes.prompt,
             help: &help,
         };
-        Ok(prompter.multi_select(&p, &labels, &selected).map(|picked| {
-            picked
-                .into_iter()
-                .filter_map(|i| offered.get(i))
-                .map(|f| f.step.clone())
-                .collect()
-        }))
+        Ok(prompter
+            .multi_select(&p, &labels, &selected, &self.words.fixes.picked)
+            .map(|picked| {
+                picked
+                    .into_iter()
+                    .filter_map(|i| offered.get(i))
+                    .map(|f| f.step.clone())
+                    .collect()
+            }))
     }
 }
 
-/// A spinner shown while the wizard waits for a default (only on a terminal, only once
-/// a wait actually happens).
+/// A spinner shown while the wizard waits for a default (only on a terminal, and only
+/// once a wait actually happens).
 struct Spinner {
-    bar: Option<indicatif::ProgressBar>,
+    visible: bool,
+    message: String,
+    bar: std::cell::OnceCell<indicatif::ProgressBar>,
 }
 
 impl Spinner {
     fn new(visible: bool, message: &str) -> Self {
-        let bar = (visible && std::io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_message(message.to_string());
-            bar
-        });
-        Spinner { bar }
+        Spinner {
+            visible: visible && std::io::stderr().is_terminal(),
+            message: message.to_string(),
+            bar: std::cell::OnceCell::new(),
+        }
     }
 
     fn show(&self) {
-        if let Some(bar) = &self.bar {
-            bar.enable_steady_tick(Duration::from_millis(120));
+        if self.visible {
+            self.bar.get_or_init(|| {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_message(self.message.clone());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            });
         }
     }
 
     fn clear(&self) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar.get() {
             bar.finish_and_clear();
         }
     }
@@ -747,15 +778,18 @@ fn refuse_earlier_kit(out: &std::path::Path, force: bool) -> anyhow::Result<()> 
 }
 
 /// The usage error for answers nobody can give: every flag, with its value name.
-fn missing_error(missing: &[&'static questions::Question]) -> anyhow::Error {
+fn missing_error(mode: Mode, missing: &[&'static questions::Question]) -> anyhow::Error {
     let flags: Vec<String> = missing
         .iter()
         .map(|q| format!("  {} {}", q.flag, q.value_name))
         .collect();
-    anyhow::anyhow!(
-        "no terminal to ask on, and these answers are missing; pass them as flags (or add --yes to take the defaults where there are some):\n{}",
-        flags.join("\n")
-    )
+    let why = match mode {
+        Mode::Defaults => "--yes found no default for these answers; pass them as flags:",
+        _ => {
+            "no terminal to ask on, and these answers are missing; pass them as flags (or add --yes to take the defaults where there are some):"
+        }
+    };
+    anyhow::anyhow!("{why}\n{}", flags.join("\n"))
 }
 
 /// Findings grouped by severity (most severe first); passed checks counted by area.

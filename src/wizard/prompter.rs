@@ -63,12 +63,14 @@ pub trait Prompter {
         options: &[String],
         default: usize,
     ) -> Result<usize, Cancelled>;
-    /// Any of `options`; returns the chosen indexes in order.
+    /// Any of `options`; returns the chosen indexes in order. `summary` is the answer line
+    /// once chosen, with `{count}` and `{total}` replaced.
     fn multi_select(
         &mut self,
         p: &Prompt<'_>,
         options: &[String],
         selected: &[usize],
+        summary: &str,
     ) -> Result<Vec<usize>, Cancelled>;
     /// A secret, masked while typed and never echoed.
     fn secret(&mut self, p: &Prompt<'_>, check: Check) -> Result<Secret, Cancelled>;
@@ -139,10 +141,18 @@ impl Prompter for InquirePrompter {
         p: &Prompt<'_>,
         options: &[String],
         selected: &[usize],
+        summary: &str,
     ) -> Result<Vec<usize>, Cancelled> {
+        let total = options.len();
+        let format = move |chosen: &[inquire::list_option::ListOption<&String>]| {
+            summary
+                .replace("{count}", &chosen.len().to_string())
+                .replace("{total}", &total.to_string())
+        };
         inquire::MultiSelect::new(p.message, options.to_vec())
             .with_help_message(p.help)
             .with_default(selected)
+            .with_formatter(&format)
             .with_page_size(14)
             .raw_prompt()
             .map(|chosen| chosen.into_iter().map(|c| c.index).collect())
@@ -288,6 +298,7 @@ pub mod scripted {
             p: &Prompt<'_>,
             options: &[String],
             selected: &[usize],
+            _summary: &str,
         ) -> Result<Vec<usize>, Cancelled> {
             let default: Vec<&str> = selected
                 .iter()

@@ -63,6 +63,8 @@ pub struct FixWords {
     pub help: String,
     /// Label of a fix the answers call for (a new key, a chosen relay), not a finding.
     pub chosen: String,
+    /// The answer line once chosen: `{count}` and `{total}` are replaced.
+    pub picked: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
