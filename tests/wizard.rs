@@ -476,3 +476,90 @@ fn an_earlier_kit_is_kept() {
         "mine"
     );
 }
+
+/// Ctrl-C while the checks run (no prompt open): exit 130, nothing written.
+#[test]
+fn ctrl_c_during_the_checks_writes_nothing() {
+    let silent = crate::harness::SilentResolver::start();
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("kit");
+    let mut cmd = mxdoctor();
+    cmd.env("TERM", "xterm-256color")
+        .args([
+            "--resolver",
+            &silent.addr,
+            "--timeout",
+            "2",
+            "wizard",
+            "--no-smtp",
+            "--no-egress",
+        ])
+        .args([
+            "--domain",
+            "wizard.test",
+            "--hostname",
+            "mail.wizard.test",
+            "--ipv4",
+            "198.51.100.10",
+        ])
+        .args(["--receives-mail", "yes", "--out"])
+        .arg(&out);
+    let mut s = Screen::start(cmd);
+    s.answer("Public IPv6 address it sends from:", ENTER);
+    // The silent resolver keeps every lookup waiting: the checks are running.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    s.session.send(CTRL_C).unwrap();
+    s.session.flush().unwrap();
+    assert_eq!(s.finish(), 130, "{}", s.text);
+    let left: Vec<_> = std::fs::read_dir(root.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "files left: {left:?}");
+}
+
+/// `check --answers` takes the target from the file; the domain, --host, --ip and --selector
+/// given on the command line win.
+#[test]
+fn check_reads_the_target_from_an_answers_file() {
+    let nsd = Nsd::start(&[&fixtures().join("zones")]);
+    let root = tempfile::tempdir().unwrap();
+    let answers = root.path().join("answers.yaml");
+    std::fs::write(
+        &answers,
+        "domain: good.test\nhostname: mail.good.test\nipv4: 192.0.2.10\nipv6: 2001:db8::10\n\
+         outbound: smarthost\nsmarthost: {provider: sendgrid, username: apikey}\n\
+         dkim: {selector: mail, algorithms: [rsa]}\n",
+    )
+    .unwrap();
+    let mut cmd = mxdoctor();
+    cmd.args(["check", "--answers"]).arg(&answers).args([
+        "--resolver",
+        &nsd.addr(),
+        "--format",
+        "json",
+        "--no-smtp",
+    ]);
+    let (code, stdout, stderr) = run(&mut cmd);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    assert_eq!(
+        report["target"],
+        serde_json::json!({"domain": "good.test", "ips": ["192.0.2.10", "2001:db8::10"], "host": "mail.good.test", "selectors": ["mail"]}),
+        "exit {code}: {stderr}"
+    );
+    let mut cmd = mxdoctor();
+    cmd.args(["check", "good.test", "--answers"])
+        .arg(&answers)
+        .args([
+            "--ip",
+            "192.0.2.20",
+            "--selector",
+            "other",
+            "--host",
+            "other.good.test",
+        ])
+        .args(["--resolver", &nsd.addr(), "--format", "json", "--no-smtp"]);
+    let (_, stdout, _) = run(&mut cmd);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["target"]["ips"], serde_json::json!(["192.0.2.20"]));
+    assert_eq!(report["target"]["selectors"], serde_json::json!(["other"]));
+    assert_eq!(report["target"]["host"], "other.good.test");
+}

@@ -618,8 +618,10 @@ pub const QUESTIONS: &[Question] = &[
         help: "SPF include for the smarthost (overrides the preset's).",
         kind: Kind::Text,
         stage: Stage::Setup,
+        // Only for relays without a preset host: a preset without an include sends with
+        // its own envelope sender, so SPF needs nothing for it (DKIM carries DMARC).
         ask: Ask::When(|l, s| {
-            outbound_is_smarthost(l) && preset(l, s).is_some_and(|p| p.spf_include.is_none())
+            outbound_is_smarthost(l) && preset(l, s).is_some_and(|p| p.host.is_none())
         }),
         optional: Optional::Yes,
         default: |_, _| None,

@@ -146,6 +146,21 @@ mod tests {
                 "advice {kind}"
             );
         }
+        // Every reason renders in strict mode with the keys the wizard guarantees.
+        let renderer = crate::render::Renderer::new(&Assets::default(), false).unwrap();
+        let data = serde_json::json!({
+            "subject": "198.51.100.10", "detail": "timed out", "list": "Spamhaus ZEN",
+            "sublist": "PBL", "ptr_name": "198-51-100-10.dsl.example.net",
+        });
+        for (id, template) in &words.recommendation.reasons {
+            let text = renderer.render_str(id, template, &data).unwrap();
+            assert!(!text.contains("{{"), "{id}: {text}");
+        }
+        for (kind, template) in &words.recommendation.advice {
+            renderer
+                .render_str(kind, template, &serde_json::json!({}))
+                .unwrap();
+        }
         let line = words.help_line("Your domain.", "--domain");
         assert!(
             line.contains("--domain") && line.contains("Your domain."),
