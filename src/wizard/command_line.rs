@@ -15,6 +15,8 @@ pub const PASSWORD_PLACEHOLDER: &str = "PASSWORD_FILE";
 /// Flags this module writes itself, dropped from the user's command line (all take a
 /// value except `--yes`).
 const REWRITTEN: &[&str] = &["--answers", "--out", "--fixes"];
+/// Flags whose value is a secret: never printed (the environment variable carries it).
+const SECRET: &[&str] = &["--dqs-key"];
 
 /// What the equivalent command line is made of.
 pub struct Parts<'a> {
@@ -66,7 +68,8 @@ fn kept_args(args: &[OsString]) -> Vec<String> {
     let mut subcommand_seen = false;
     while let Some(arg) = iter.next() {
         let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
-        let takes_value = answer_flags.contains(&name) || REWRITTEN.contains(&name);
+        let takes_value =
+            answer_flags.contains(&name) || REWRITTEN.contains(&name) || SECRET.contains(&name);
         if takes_value {
             if !arg.contains('=') {
                 iter.next();
@@ -147,6 +150,15 @@ mod tests {
              --smarthost-provider sendgrid --smarthost-username apikey \
              --smarthost-password-file PASSWORD_FILE --fixes smarthost,dkim-record --yes"
         );
+    }
+
+    #[test]
+    fn secret_flags_are_dropped() {
+        let args: Vec<OsString> = ["--dqs-key", "k1", "--no-dnsbl", "--dqs-key=k2"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(kept_args(&args), vec!["--no-dnsbl"]);
     }
 
     #[test]

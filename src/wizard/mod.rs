@@ -54,6 +54,9 @@ use ask::{Answering, Mode, Outcome};
 use prompter::{Cancelled, InquirePrompter, Prompter};
 use words::Words;
 
+/// Longest wait for a default before the first prompt.
+const FIRST_PROMPT_WAIT: Duration = Duration::from_millis(25);
+
 /// `mxdoctor wizard` (and `mxdoctor` alone on a terminal).
 pub async fn run(global: &GlobalArgs, args: WizardArgs) -> anyhow::Result<u8> {
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
@@ -483,11 +486,10 @@ impl<'g> Wizard<'g> {
         let env_wait = self.global.timeout * 3 + Duration::from_secs(1);
         let spinner = Spinner::new(self.mode == Mode::Ask, &self.words.waiting);
         match key {
-            // The first prompt waits for nothing: what is ready is used.
+            // The first prompt waits a moment at most for Postfix's `mydomain` (postconf
+            // usually answers within it), so it still comes well within 50 ms.
             "domain" => {
-                if bg.postfix.is_ready()
-                    && let Some(pf) = bg.postfix.wait(Duration::ZERO).await
-                {
+                if let Some(pf) = bg.postfix.wait(FIRST_PROMPT_WAIT).await {
                     hints::add_postfix(&mut self.hints, pf, &Smarthosts::default());
                 }
             }
