@@ -53,8 +53,8 @@ pub fn add_postfix(h: &mut Hints, postfix: &PostfixFacts, smarthosts: &Smarthost
     });
 }
 
-/// The domain's MX hosts and the addresses of the mail host name, as published now.
-pub fn add_dns(h: &mut Hints, mx: &Lookup<MxRecord>, host: Option<&NameAddresses>) {
+/// The domain's MX hosts as published now, most preferred first.
+pub fn add_mx(h: &mut Hints, mx: &Lookup<MxRecord>) {
     let mut records: Vec<&MxRecord> = mx
         .records()
         .iter()
@@ -62,10 +62,12 @@ pub fn add_dns(h: &mut Hints, mx: &Lookup<MxRecord>, host: Option<&NameAddresses
         .collect();
     records.sort_by_key(|r| r.preference);
     h.mx_hosts = records.iter().map(|r| r.exchange.clone()).collect();
-    if let Some(host) = host {
-        h.host_v4 = host.a.records().to_vec();
-        h.host_v6 = host.aaaa.records().to_vec();
-    }
+}
+
+/// The addresses the mail host name resolves to now.
+pub fn add_host(h: &mut Hints, host: &NameAddresses) {
+    h.host_v4 = host.a.records().to_vec();
+    h.host_v6 = host.aaaa.records().to_vec();
 }
 
 /// What the check found published, and what it recommends.
@@ -146,6 +148,28 @@ mod tests {
     }
 
     #[test]
+    fn postfix_gives_domain_host_and_relay_preset() {
+        use crate::assets::Assets;
+        use crate::facts::PostfixConfig;
+        let smarthosts = crate::plan::Playbooks::load(&Assets::default())
+            .unwrap()
+            .smarthosts;
+        let mut config = PostfixConfig::default();
+        for (k, v) in [
+            ("mydomain", "example.org"),
+            ("myhostname", "mx.example.org"),
+            ("relayhost", "[smtp.sendgrid.net]:587"),
+        ] {
+            config.effective.insert(k.into(), v.into());
+        }
+        let mut h = Hints::default();
+        add_postfix(&mut h, &PostfixFacts::Read(config), &smarthosts);
+        assert_eq!(h.postfix_mydomain.as_deref(), Some("example.org"));
+        assert_eq!(h.postfix_myhostname.as_deref(), Some("mx.example.org"));
+        assert_eq!(h.relay_preset.as_deref(), Some("sendgrid"));
+    }
+
+    #[test]
     fn dns_hints_sort_mx_by_preference() {
         let mut h = Hints::default();
         let mx = Lookup::Answer {
@@ -160,7 +184,7 @@ mod tests {
                 },
             ],
         };
-        add_dns(&mut h, &mx, None);
+        add_mx(&mut h, &mx);
         assert_eq!(h.mx_hosts, vec!["a.example.org", "b.example.org"]);
     }
 }

@@ -272,8 +272,10 @@ impl<'g> Wizard<'g> {
         let _ = std::io::stdout().flush();
 
         hints::add_facts(&mut self.hints, &facts, &advice);
+        // Now that the presets are loaded: which of them Postfix already relays through.
+        hints::add_postfix(&mut self.hints, &facts.postfix, &ctx.playbooks.smarthosts);
         if self.hints.mx_hosts.is_empty() {
-            hints::add_dns(&mut self.hints, &facts.dns.mx, None);
+            hints::add_mx(&mut self.hints, &facts.dns.mx);
         }
         let smarthosts = &ctx.playbooks.smarthosts;
         match ask::stage(
@@ -503,8 +505,7 @@ impl<'g> Wizard<'g> {
                 if let Some(mx) = bg.mx.as_mut()
                     && let Some(mx) = mx.wait(dns_wait).await
                 {
-                    let mx = mx.clone();
-                    hints::add_dns(&mut self.hints, &mx, None);
+                    hints::add_mx(&mut self.hints, mx);
                 }
             }
             "ipv4" | "ipv6" => {
@@ -517,19 +518,7 @@ impl<'g> Wizard<'g> {
                 if let Some(host) = bg.host.as_mut()
                     && let Some(host) = host.wait(dns_wait).await
                 {
-                    let host = host.clone();
-                    let mx = Lookup::Answer {
-                        records: self
-                            .hints
-                            .mx_hosts
-                            .iter()
-                            .map(|h| MxRecord {
-                                preference: 0,
-                                exchange: h.clone(),
-                            })
-                            .collect(),
-                    };
-                    hints::add_dns(&mut self.hints, &mx, Some(&host));
+                    hints::add_host(&mut self.hints, host);
                 }
             }
             _ => {}
