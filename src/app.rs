@@ -4,11 +4,12 @@
 
 mod blocklist;
 mod bounce;
-mod check;
+pub(crate) mod check;
 mod dkim;
-mod generate;
+pub(crate) mod generate;
 mod relay;
 mod spf;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -66,6 +67,7 @@ impl Context {
                 resolvers: global.resolver.clone(),
                 timeout: global.timeout,
                 retries: 1,
+                authoritative: false,
             },
         })
     }
@@ -93,10 +95,14 @@ impl Context {
 /// Run a parsed command line; the result is the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let Some(command) = cli.command else {
+        if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+            return crate::wizard::run(&cli.global, crate::cli::WizardArgs::defaults()).await;
+        }
         Cli::command().print_help()?;
         return Ok(exit::CLEAN);
     };
     match command {
+        Command::Wizard(args) => crate::wizard::run(&cli.global, *args).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

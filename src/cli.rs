@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::answers::questions::QUESTIONS;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mxdoctor",
@@ -27,7 +29,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct GlobalArgs {
     /// DNS resolver to ask, ADDR or ADDR:PORT (repeatable). When given, no other server is
     /// asked anything.
@@ -85,6 +87,8 @@ pub enum Format {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Guided run: a few questions, every check, then the fixes written to a directory.
+    Wizard(Box<WizardArgs>),
     /// Diagnose a domain: MX, mail host, reverse DNS, SPF, DKIM, DMARC, MTA-STS, TLS-RPT,
     /// blocklists.
     Check(CheckArgs),
@@ -115,7 +119,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The mail domain to check (the part after @).
-    #[arg(required_unless_present = "facts_in")]
+    #[arg(required_unless_present_any = ["facts_in", "answers"])]
     pub domain: Option<String>,
 
     /// An address your server sends mail from (repeatable; IPv4 and IPv6).
@@ -129,6 +133,11 @@ pub struct CheckArgs {
     /// DKIM selector to check (repeatable). Without one, common selectors are tried.
     #[arg(long = "selector", value_name = "S")]
     pub selectors: Vec<String>,
+
+    /// Take the domain, host, addresses and DKIM selectors from an answers file (as written
+    /// by the wizard or generate); the domain, --host, --ip and --selector win over it.
+    #[arg(long, value_name = "FILE", conflicts_with = "facts_in")]
+    pub answers: Option<PathBuf>,
 
     /// Write the gathered facts to FILE (JSON) to replay or attach to a bug report.
     #[arg(long, value_name = "FILE", conflicts_with = "facts_in")]
@@ -146,6 +155,30 @@ pub struct CheckArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// First wait until the domain's own name servers publish the generated records
+    /// (dns/records.tsv beside the answers file, or --watch-records), then check.
+    #[arg(long, conflicts_with = "facts_in")]
+    pub watch: bool,
+
+    /// Give up waiting after this long (e.g. 30m, 90s, 2h).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration, requires = "watch")]
+    pub watch_timeout: Duration,
+
+    /// The records to wait for: a records.tsv written by the wizard or generate.
+    #[arg(long, value_name = "FILE", requires = "watch")]
+    pub watch_records: Option<PathBuf>,
+
+    /// Ask the domain's name servers on this port instead of 53 (for test servers).
+    #[arg(long, value_name = "PORT", hide = true, requires = "watch")]
+    pub ns_port: Option<u16>,
+
+    #[command(flatten)]
+    pub probes: ProbeArgs,
+}
+
+/// What `check` and the wizard probe besides DNS records, and how.
+#[derive(Clone, Debug, Args)]
+pub struct ProbeArgs {
     /// Skip the IP and domain blocklist checks.
     #[arg(long, env = "MXDOCTOR_NO_DNSBL", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_dnsbl: bool,
@@ -196,6 +229,44 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Every answer has a flag (see Answers below); the wizard asks only for the \
+                  answers that flags and --answers leave open. Without a terminal, pass them \
+                  all or add --yes to take the defaults.\n\
+                  Exit codes as for check: 0 nothing to fix, 1 warnings, 3 critical findings, \
+                  4 some checks could not complete, 2 the tool failed, 130 cancelled."
+)]
+pub struct WizardArgs {
+    /// Answers file (YAML, as written by a previous run) that pre-fills the questions;
+    /// flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// Directory to write the fix kit into (default: ./mxdoctor-DOMAIN).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Overwrite files that already exist in --out (DKIM private keys already there are kept).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Ask nothing: take the default for every answer not given by a flag or --answers.
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Which fixes go into the plan: critical (the default choice), all, none, or plan step
+    /// ids separated by commas (e.g. spf-record,dkim-record).
+    #[arg(long, value_name = "LIST")]
+    pub fixes: Option<String>,
+
+    #[command(flatten)]
+    pub answer_flags: AnswerArgs,
+
+    #[command(flatten)]
+    pub probes: ProbeArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct BlocklistArgs {
     /// IPv4 or IPv6 addresses and domains to look up.
     #[arg(required = true, value_name = "IP|DOMAIN")]
@@ -218,7 +289,7 @@ pub struct BlocklistArgs {
 }
 
 /// How mxdoctor talks to SMTP servers.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct SmtpArgs {
     /// Longest wait for one SMTP reply, in seconds; a whole session gets twelve times that.
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_timeout)]
@@ -249,7 +320,7 @@ pub struct RelayTestArgs {
 }
 
 /// Access to Spamhaus through its Data Query Service.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct DqsArgs {
     /// Spamhaus DQS key (free for low volume): ask Spamhaus through <KEY>.zen.dq.spamhaus.net
     /// instead of the public mirrors, which refuse public resolvers. Never printed; prefer
@@ -264,7 +335,7 @@ pub struct DqsArgs {
 }
 
 /// Trust settings for HTTPS (MTA-STS policies) and SMTP TLS.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct TlsArgs {
     /// Also trust the CA certificates in this PEM file (e.g. a private CA).
     #[arg(long, value_name = "PEM")]
@@ -325,107 +396,82 @@ pub struct GenerateArgs {
     pub answer_flags: AnswerArgs,
 }
 
-/// One flag per answer (see `answers::questions`); each overrides the answers file.
-#[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Answers")]
+/// One flag per answer, made from the table of questions (`answers::questions::QUESTIONS`):
+/// the flags, their help and the wizard's prompts cannot drift apart. Each overrides the
+/// answers file.
+#[derive(Clone, Debug, Default)]
 pub struct AnswerArgs {
-    /// Your mail domain (the part of your addresses after @).
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: Option<String>,
-    /// Your mail server's name (EHLO name, MX target); default mail.DOMAIN.
-    #[arg(long, value_name = "FQDN")]
-    pub hostname: Option<String>,
-    /// The public IPv4 address your server sends from.
-    #[arg(long, value_name = "IP")]
-    pub ipv4: Option<String>,
-    /// The public IPv6 address your server sends from, if it uses IPv6.
-    #[arg(long, value_name = "IP")]
-    pub ipv6: Option<String>,
-    /// Whether this server receives the domain's mail (yes/no; default yes).
-    #[arg(long, value_name = "YES|NO")]
-    pub receives_mail: Option<String>,
-    /// How mail leaves: direct or smarthost.
-    #[arg(long, value_name = "HOW")]
-    pub outbound: Option<String>,
-    /// Smarthost preset (see playbooks/smarthosts.yaml), e.g. sendgrid, generic.
-    #[arg(long, value_name = "NAME")]
-    pub smarthost_provider: Option<String>,
-    /// Smarthost host name (overrides the preset's).
-    #[arg(long, value_name = "HOST")]
-    pub smarthost_host: Option<String>,
-    /// Smarthost port (465 means implicit TLS).
-    #[arg(long, value_name = "PORT")]
-    pub smarthost_port: Option<String>,
-    /// Smarthost login name.
-    #[arg(long, value_name = "USER")]
-    pub smarthost_username: Option<String>,
-    /// File whose first line is the smarthost password (never the password itself).
-    #[arg(long, value_name = "FILE")]
-    pub smarthost_password_file: Option<String>,
-    /// Send only mail for these domains or groups through the smarthost (comma-separated,
-    /// e.g. microsoft-consumer).
-    #[arg(long, value_name = "LIST")]
-    pub smarthost_destinations: Option<String>,
-    /// SPF include for the smarthost (overrides the preset's).
-    #[arg(long, value_name = "DOMAIN")]
-    pub smarthost_spf_include: Option<String>,
-    /// DKIM selector (default mail).
-    #[arg(long, value_name = "S")]
-    pub dkim_selector: Option<String>,
-    /// DKIM algorithms, comma-separated: rsa, ed25519 (both: dual signing).
-    #[arg(long, value_name = "LIST")]
-    pub dkim_algorithms: Option<String>,
-    /// RSA key size: 2048 (default), 3072 or 4096.
-    #[arg(long, value_name = "BITS")]
-    pub dkim_rsa_bits: Option<String>,
-    /// DMARC policy to publish now: none (default), quarantine, reject.
-    #[arg(long, value_name = "POLICY")]
-    pub dmarc_policy: Option<String>,
-    /// Address for DMARC aggregate reports (default dmarc@DOMAIN; "none" for no reports).
-    #[arg(long, value_name = "ADDR")]
-    pub dmarc_rua: Option<String>,
-    /// MTA-STS mode: none, testing (default), enforce.
-    #[arg(long, value_name = "MODE")]
-    pub mta_sts_mode: Option<String>,
-    /// Address for TLS reports (default tlsrpt@DOMAIN; "none" for no record).
-    #[arg(long, value_name = "ADDR")]
-    pub tls_rpt_rua: Option<String>,
+    /// (answer key, value as typed), in table order.
+    values: Vec<(&'static str, String)>,
 }
 
 impl AnswerArgs {
-    /// Every flag as (answer key, value), for `answers::questions::layer_from_pairs`.
+    /// Every answer as (answer key, flag value if given), for
+    /// `answers::questions::layer_from_pairs`.
     pub fn pairs(&self) -> Vec<(&'static str, Option<&str>)> {
-        vec![
-            ("domain", self.domain.as_deref()),
-            ("hostname", self.hostname.as_deref()),
-            ("ipv4", self.ipv4.as_deref()),
-            ("ipv6", self.ipv6.as_deref()),
-            ("receives_mail", self.receives_mail.as_deref()),
-            ("outbound", self.outbound.as_deref()),
-            ("smarthost.provider", self.smarthost_provider.as_deref()),
-            ("smarthost.host", self.smarthost_host.as_deref()),
-            ("smarthost.port", self.smarthost_port.as_deref()),
-            ("smarthost.username", self.smarthost_username.as_deref()),
-            (
-                "smarthost.password_file",
-                self.smarthost_password_file.as_deref(),
-            ),
-            (
-                "smarthost.destinations",
-                self.smarthost_destinations.as_deref(),
-            ),
-            (
-                "smarthost.spf_include",
-                self.smarthost_spf_include.as_deref(),
-            ),
-            ("dkim.selector", self.dkim_selector.as_deref()),
-            ("dkim.algorithms", self.dkim_algorithms.as_deref()),
-            ("dkim.rsa_bits", self.dkim_rsa_bits.as_deref()),
-            ("dmarc.policy", self.dmarc_policy.as_deref()),
-            ("dmarc.rua", self.dmarc_rua.as_deref()),
-            ("mta_sts.mode", self.mta_sts_mode.as_deref()),
-            ("tls_rpt.rua", self.tls_rpt_rua.as_deref()),
-        ]
+        QUESTIONS
+            .iter()
+            .map(|q| {
+                let value = self
+                    .values
+                    .iter()
+                    .find(|(k, _)| *k == q.key)
+                    .map(|(_, v)| v.as_str());
+                (q.key, value)
+            })
+            .collect()
+    }
+
+    /// The value given for one answer key, if any.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl clap::FromArgMatches for AnswerArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let values = QUESTIONS
+            .iter()
+            .filter_map(|q| matches.get_one::<String>(q.key).map(|v| (q.key, v.clone())))
+            .collect();
+        Ok(AnswerArgs { values })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for AnswerArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        QUESTIONS.iter().fold(cmd, |cmd, q| {
+            cmd.arg(
+                clap::Arg::new(q.key)
+                    .long(q.flag.trim_start_matches("--"))
+                    .value_name(q.value_name)
+                    .help(q.help)
+                    .help_heading("Answers")
+                    .action(clap::ArgAction::Set),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl WizardArgs {
+    /// The wizard's flags as if none were given (`mxdoctor` alone on a terminal).
+    pub fn defaults() -> Self {
+        use clap::FromArgMatches;
+        let cmd = <WizardArgs as Args>::augment_args(clap::Command::new("wizard"));
+        let matches = cmd.get_matches_from(["wizard"]);
+        WizardArgs::from_arg_matches(&matches).expect("the wizard's flags have defaults")
     }
 }
 
@@ -509,6 +555,30 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// A duration for waits longer than a timeout: a number with `ms`, `s`, `m` or `h` (seconds
+/// without a suffix); between one second and a day.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t.strip_suffix('s').unwrap_or(t), 1.0)
+    };
+    let secs = number
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 30m, 90s, 2h)"))?
+        * scale;
+    if !(1.0..=86400.0).contains(&secs) {
+        return Err(format!("{s:?}: the duration must be between 1 s and 24 h"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,27 +590,46 @@ mod tests {
     }
 
     #[test]
-    fn every_answer_has_exactly_one_flag() {
-        use crate::answers::questions::QUESTIONS;
-        let args = AnswerArgs::default();
-        let pairs = args.pairs();
-        let keys: Vec<&str> = pairs.iter().map(|(k, _)| *k).collect();
-        let table: Vec<&str> = QUESTIONS.iter().map(|q| q.key).collect();
-        assert_eq!(
-            keys, table,
-            "AnswerArgs::pairs and QUESTIONS must list the same keys in order"
-        );
+    fn every_question_has_its_flag_in_generate_and_wizard() {
         let cmd = Cli::command();
-        let generate = cmd.find_subcommand("generate").unwrap();
-        for q in QUESTIONS {
-            let long = q.flag.trim_start_matches("--");
-            assert!(
-                generate.get_arguments().any(|a| a.get_long() == Some(long)),
-                "{} has no flag {}",
-                q.key,
-                q.flag
-            );
+        for sub in ["generate", "wizard"] {
+            let sub = cmd.find_subcommand(sub).unwrap();
+            for q in QUESTIONS {
+                let long = q.flag.trim_start_matches("--");
+                let arg = sub
+                    .get_arguments()
+                    .find(|a| a.get_long() == Some(long))
+                    .unwrap_or_else(|| panic!("{} has no flag {}", q.key, q.flag));
+                assert_eq!(arg.get_id().as_str(), q.key);
+                assert!(arg.get_help().is_some(), "{} has no help", q.flag);
+            }
         }
+        let parsed = Cli::try_parse_from([
+            "mxdoctor",
+            "wizard",
+            "--domain",
+            "example.org",
+            "--dkim-selector",
+            "s1",
+        ])
+        .unwrap();
+        let Some(Command::Wizard(args)) = parsed.command else {
+            panic!("not the wizard");
+        };
+        let pairs = args.answer_flags.pairs();
+        assert_eq!(pairs.len(), QUESTIONS.len());
+        assert_eq!(pairs[0], ("domain", Some("example.org")));
+        assert!(pairs.contains(&("dkim.selector", Some("s1"))));
+        assert!(pairs.contains(&("hostname", None)));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert!(parse_duration("0.5s").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 
     #[test]

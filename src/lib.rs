@@ -18,10 +18,12 @@ pub mod keys;
 pub mod output;
 pub mod plan;
 pub mod probe;
+pub mod recommend;
 pub mod records;
 pub mod render;
 pub mod report;
 pub mod smtp;
+pub mod wizard;
 
 #[cfg(test)]
 mod testing;

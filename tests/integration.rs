@@ -35,3 +35,7 @@ mod generate_snapshots;
 mod relay_test;
 /// RFC 7208 check_host() through NSD: mxdoctor's own cases and the official suite (ignored).
 mod spf_suite;
+/// `check --watch`: the domain's own name servers asked directly until the kit's records are live.
+mod watch;
+/// The wizard on a pseudo-terminal against NSD and Postfix: every prompt, the kit, its command line, cancelling.
+mod wizard;

@@ -22,6 +22,15 @@ use serde::{Deserialize, Serialize};
 use crate::plan::Smarthosts;
 pub use validate::InvalidValue;
 
+/// Where the smarthost password comes from when the answers name a login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// The answers' `password_file` (flags and answers files).
+    File,
+    /// Somewhere else: typed into the wizard and kept in memory, or not needed at all.
+    Elsewhere,
+}
+
 /// Every problem found in a set of answers, each naming its field.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid answers:\n  {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
@@ -152,8 +161,8 @@ pub struct Dkim {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Dmarc {
     pub policy: DmarcPolicy,
-    /// Where aggregate reports go; none publishes no `rua=`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Where aggregate reports go; none publishes no `rua=` (written as `rua: null`, which
+    /// reads back as "no reports", not as the default address).
     pub rua: Option<String>,
 }
 
@@ -164,8 +173,7 @@ pub struct MtaSts {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TlsRpt {
-    /// Where TLS reports go; none publishes no TLS-RPT record.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Where TLS reports go; none publishes no TLS-RPT record (written as `rua: null`).
     pub rua: Option<String>,
 }
 
@@ -378,6 +386,17 @@ impl AnswerLayer {
     /// Validate every value and fill what is still missing with the built-in defaults.
     /// All problems are reported at once, each naming its field.
     pub fn resolve(&self, smarthosts: &Smarthosts) -> Result<Answers, AnswersError> {
+        self.resolve_with(smarthosts, PasswordSource::File)
+    }
+
+    /// [`AnswerLayer::resolve`], saying where the smarthost password comes from: with
+    /// [`PasswordSource::Elsewhere`] (typed into the wizard, or not needed because only the
+    /// target is read) a login needs no `password_file`.
+    pub fn resolve_with(
+        &self,
+        smarthosts: &Smarthosts,
+        password: PasswordSource,
+    ) -> Result<Answers, AnswersError> {
         let mut errors = Vec::new();
         let mut check = Checker(&mut errors);
 
@@ -415,7 +434,7 @@ impl AnswerLayer {
                 "is required with outbound: smarthost (at least smarthost.provider)",
             ))),
             (Outbound::Smarthost, Some(layer)) => {
-                let (ok, errs) = resolve_smarthost(layer, smarthosts);
+                let (ok, errs) = resolve_smarthost(layer, smarthosts, password);
                 errors.extend(errs);
                 ok
             }
@@ -529,6 +548,7 @@ impl AnswerLayer {
 fn resolve_smarthost(
     layer: &SmarthostLayer,
     presets: &Smarthosts,
+    password: PasswordSource,
 ) -> (Option<Smarthost>, Vec<InvalidValue>) {
     let mut errors = Vec::new();
     let mut check = Checker(&mut errors);
@@ -576,23 +596,24 @@ fn resolve_smarthost(
         .password_file
         .as_ref()
         .and_then(|p| check.ok(validate::path("smarthost.password_file", p)));
+    let has_password = password_file.is_some() || password == PasswordSource::Elsewhere;
     if let Some((id, p)) = &preset
         && p.needs_credentials
         && username.is_none()
-        && password_file.is_none()
+        && (password_file.is_none() || password == PasswordSource::Elsewhere)
     {
         check.ok::<()>(Err(InvalidValue::new(
             "smarthost.username",
             format!("{id} needs a login: set smarthost.username and smarthost.password_file"),
         )));
-    }
-    if username.is_some() != password_file.is_some() {
+    } else if username.is_some() && !has_password {
         check.ok::<()>(Err(InvalidValue::new(
-            if username.is_some() {
-                "smarthost.password_file"
-            } else {
-                "smarthost.username"
-            },
+            "smarthost.password_file",
+            "username and password_file go together (leave both out for a relay that trusts your IP address)",
+        )));
+    } else if username.is_none() && password_file.is_some() {
+        check.ok::<()>(Err(InvalidValue::new(
+            "smarthost.username",
             "username and password_file go together (leave both out for a relay that trusts your IP address)",
         )));
     }

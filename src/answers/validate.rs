@@ -225,12 +225,13 @@ pub fn sasl_username(field: &str, input: &str) -> Result<String, InvalidValue> {
     Ok(u.to_string())
 }
 
-/// A SASL password (the first line of `password_file`). The error never shows the password.
+/// A SASL password (the first line of `password_file`, or typed at the wizard's prompt).
+/// The error never shows the password.
 pub fn sasl_password(field: &str, input: &str) -> Result<String, InvalidValue> {
     let p = input.strip_suffix('\n').unwrap_or(input);
     let p = p.strip_suffix('\r').unwrap_or(p);
     if p.is_empty() {
-        return Err(invalid(field, "the password file is empty"));
+        return Err(invalid(field, "the password is empty"));
     }
     if p.len() > 1024 {
         return Err(invalid(
@@ -241,7 +242,7 @@ pub fn sasl_password(field: &str, input: &str) -> Result<String, InvalidValue> {
     if p.chars().any(|c| c.is_control()) {
         return Err(invalid(
             field,
-            "the password file must hold exactly one line (the password, nothing else)",
+            "the password must be one line of text (a password file holds it alone on its first line)",
         ));
     }
     if p.starts_with(char::is_whitespace) || p.ends_with(char::is_whitespace) {

@@ -84,6 +84,7 @@ pub fn run(ctx: &Context, args: GenerateArgs) -> anyhow::Result<u8> {
             keys: &keys,
             sasl_password: password.as_deref(),
             report_json: report_json.as_deref(),
+            chosen_steps: None,
         },
         &ctx.playbooks,
         &ctx.renderer,
@@ -157,7 +158,7 @@ fn load_answers(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Answers> {
 
 /// The smarthost password, from the first line of `password_file`. It is never printed:
 /// errors name the file and the field, not the content.
-fn read_password(answers: &Answers) -> anyhow::Result<Option<String>> {
+pub(crate) fn read_password(answers: &Answers) -> anyhow::Result<Option<String>> {
     let Some(path) = answers
         .smarthost
         .as_ref()
@@ -189,7 +190,7 @@ fn read_password(answers: &Answers) -> anyhow::Result<Option<String>> {
 
 /// One key per selector: the one already in `DIR/dkim/` when there is one (so a re-run
 /// never invalidates a published record), else a new one.
-fn dkim_keys(answers: &Answers, out: &Path) -> anyhow::Result<Vec<SelectorKey>> {
+pub(crate) fn dkim_keys(answers: &Answers, out: &Path) -> anyhow::Result<Vec<SelectorKey>> {
     let mut keys = Vec::new();
     for (algorithm, selector) in answers.dkim_selectors() {
         let path: PathBuf = out.join("dkim").join(format!("{selector}.private"));

@@ -48,6 +48,16 @@ pub(super) fn smtp_settings(
     args: &SmtpArgs,
     ca_file: Option<&Path>,
 ) -> anyhow::Result<SmtpSettings> {
+    smtp_settings_with(ctx.dns.timeout, args, ca_file)
+}
+
+/// [`smtp_settings`] from the network try timeout alone (the wizard sets its probes up
+/// before the rest of the context is loaded).
+pub(crate) fn smtp_settings_with(
+    timeout: std::time::Duration,
+    args: &SmtpArgs,
+    ca_file: Option<&Path>,
+) -> anyhow::Result<SmtpSettings> {
     let helo = match &args.helo {
         Some(name) => HeloName::new(name)
             .map_err(|_| anyhow::anyhow!("--helo {name:?} is not a host name"))?,
@@ -59,7 +69,7 @@ pub(super) fn smtp_settings(
         trust: TlsTrust::new(ca_file)?,
         limits: Limits::new(args.smtp_timeout),
         // Twice the try timeout: room for one lost SYN to be sent again.
-        connect_timeout: ctx.dns.timeout * 2,
+        connect_timeout: timeout * 2,
         helo,
     })
 }

@@ -55,6 +55,9 @@ pub struct Input<'a> {
     pub sasl_password: Option<&'a str>,
     /// `report.json` of the check, when facts were given.
     pub report_json: Option<&'a str>,
+    /// The plan steps the user chose (the wizard's fix selection): the plan holds exactly
+    /// these, in plan order, whatever the findings call for. None: the findings decide.
+    pub chosen_steps: Option<&'a [String]>,
 }
 
 /// The relay as the Postfix templates and the plan see it.
@@ -332,12 +335,27 @@ pub fn generate(
     if let Some(report) = input.report_json {
         files.push(public("report.json", report.to_string()));
     }
-    let planned = plan::build(
+    let mut planned = plan::build(
         &playbooks.steps,
         answers,
         input.findings,
         &playbooks.findings,
     );
+    if let Some(chosen) = input.chosen_steps {
+        planned = playbooks
+            .steps
+            .iter()
+            .filter(|s| chosen.contains(&s.id))
+            .map(|s| PlannedStep {
+                id: s.id.clone(),
+                because: planned
+                    .iter()
+                    .find(|p| p.id == s.id)
+                    .map(|p| p.because.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+    }
     let steps = render_steps(&planned, playbooks, renderer, &ctx)?;
     let written: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let plan_md = renderer.render(
@@ -515,6 +533,7 @@ mod tests {
                 keys: &keys,
                 sasl_password: password.as_deref(),
                 report_json: None,
+                chosen_steps: None,
             },
             &playbooks,
             &renderer,

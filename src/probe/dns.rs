@@ -33,6 +33,9 @@ pub struct DnsConfig {
     pub timeout: Duration,
     /// Extra tries after the first.
     pub retries: usize,
+    /// The servers are a zone's own name servers, asked directly: recursion off and no
+    /// cache, so every question gets the authority's answer of the moment.
+    pub authoritative: bool,
 }
 
 impl Default for DnsConfig {
@@ -41,8 +44,19 @@ impl Default for DnsConfig {
             resolvers: Vec::new(),
             timeout: Duration::from_secs(2),
             retries: 1,
+            authoritative: false,
         }
     }
+}
+
+/// One answer asked afresh, with what caches may do with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FreshAnswer {
+    pub lookup: Lookup<RData>,
+    /// The lowest TTL of the answer records (how long resolvers may keep them).
+    pub ttl: Option<u32>,
+    /// For NXDOMAIN/NODATA: how long resolvers may keep the negative answer (RFC 2308).
+    pub negative_ttl: Option<u32>,
 }
 
 /// The resolver could not be set up (unreadable resolv.conf, no name server).
@@ -110,7 +124,8 @@ impl DnsClient {
         opts.attempts = config.retries;
         opts.ndots = 0;
         opts.use_hosts_file = ResolveHosts::Never;
-        opts.cache_size = 1024;
+        opts.cache_size = if config.authoritative { 0 } else { 1024 };
+        opts.recursion_desired = !config.authoritative;
         opts.preserve_intermediates = true;
         opts.edns0 = true;
         let servers = config.resolvers.len().max(1) as u32;
@@ -160,6 +175,25 @@ impl DnsClient {
                 .clone()
         };
         shared.await
+    }
+
+    /// Ask one question now, past the coalescing of [`DnsClient::lookup`] (which keeps
+    /// every answer for the run): for watching a record change. Logged like every question.
+    pub async fn ask_fresh(&self, name: &str, rtype: RecordType) -> FreshAnswer {
+        let fqdn = match to_fqdn(name) {
+            Ok(n) => n,
+            Err(detail) => {
+                return FreshAnswer {
+                    lookup: Lookup::Failed {
+                        failure: Failure::InvalidName,
+                        detail,
+                    },
+                    ttl: None,
+                    negative_ttl: None,
+                };
+            }
+        };
+        self.inner.ask_with_ttl(fqdn, rtype).await
     }
 
     /// CNAME target at exactly `name`, if any.
@@ -256,7 +290,13 @@ impl Resolve for DnsClient {
 
 impl Inner {
     async fn ask(&self, name: Name, rtype: RecordType) -> Lookup<RData> {
+        self.ask_with_ttl(name, rtype).await.lookup
+    }
+
+    async fn ask_with_ttl(&self, name: Name, rtype: RecordType) -> FreshAnswer {
         let started = Instant::now();
+        let mut ttl = None;
+        let mut negative_ttl = None;
         let outcome = match tokio::time::timeout(
             self.budget,
             self.resolver.lookup(name.clone(), rtype),
@@ -264,12 +304,9 @@ impl Inner {
         .await
         {
             Ok(Ok(lookup)) => {
-                let records: Vec<RData> = lookup
-                    .answers()
-                    .iter()
-                    .filter(|r| r.record_type() == rtype)
-                    .map(|r| r.data.clone())
-                    .collect();
+                let matching = lookup.answers().iter().filter(|r| r.record_type() == rtype);
+                ttl = matching.clone().map(|r| r.ttl).min();
+                let records: Vec<RData> = matching.map(|r| r.data.clone()).collect();
                 if records.is_empty() {
                     // Only aliases came back (a CNAME to a name without this type).
                     Lookup::NoData
@@ -277,7 +314,12 @@ impl Inner {
                     Lookup::Answer { records }
                 }
             }
-            Ok(Err(error)) => classify(&error),
+            Ok(Err(error)) => {
+                if let NetError::Dns(DnsError::NoRecordsFound(no)) = &error {
+                    negative_ttl = no.negative_ttl;
+                }
+                classify(&error)
+            }
             Err(_) => Lookup::Failed {
                 failure: Failure::Timeout,
                 detail: format!("no answer within {} ms", self.budget.as_millis()),
@@ -292,7 +334,11 @@ impl Inner {
         if let Ok(mut log) = self.log.lock() {
             log.push(entry);
         }
-        outcome
+        FreshAnswer {
+            lookup: outcome,
+            ttl,
+            negative_ttl,
+        }
     }
 }
 

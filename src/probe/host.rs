@@ -322,6 +322,7 @@ impl DnsMethod {
             resolvers: vec![self.server],
             timeout,
             retries: 1,
+            authoritative: false,
         };
         let client = match DnsClient::new(&config) {
             Ok(c) => c,

@@ -1,6 +1,7 @@
 //! Probes: the only code that touches the network. Each probe records what it observed,
 //! failures included, into [`Facts`]; none of them judges.
 
+pub mod authority;
 pub mod connect;
 pub mod dkim;
 pub mod dmarc;
@@ -55,26 +56,52 @@ pub async fn gather(
     selectors: &dkim::CommonSelectors,
     dnsbl: Option<&dnsbl::Sweep<'_>>,
 ) -> Facts {
+    gather_reporting(target, dns, tls, selectors, dnsbl, &|_| {}).await
+}
+
+/// [`gather`], calling `done(area)` as each area's lookups finish (for progress lines);
+/// areas are the report's: mx, host, ptr, spf, dkim, dmarc, mta-sts, tlsrpt, dnsbl.
+pub async fn gather_reporting(
+    target: &Target,
+    dns: &DnsClient,
+    tls: &TlsSettings,
+    selectors: &dkim::CommonSelectors,
+    dnsbl: Option<&dnsbl::Sweep<'_>>,
+    done: &(dyn Fn(&'static str) + Sync),
+) -> Facts {
+    async fn reported<T>(
+        area: &'static str,
+        done: &(dyn Fn(&'static str) + Sync),
+        f: impl std::future::Future<Output = T>,
+    ) -> T {
+        let out = f.await;
+        done(area);
+        out
+    }
     let (mx_side, host, reverse, spf, dkim, dmarc, mta_sts, tlsrpt, dnsbl_facts) = tokio::join!(
-        mx_and_targets(dns, &target.domain),
-        async {
+        reported("mx", done, mx_and_targets(dns, &target.domain)),
+        reported("host", done, async {
             match &target.host {
                 Some(host) => Some(dns.name_addresses(host).await),
                 None => None,
             }
-        },
-        join_all(target.ips.iter().map(|ip| reverse_dns(dns, *ip))),
-        spf::gather(dns, target),
-        dkim::gather(dns, target, selectors),
-        dmarc::gather(dns, target),
-        mta_sts::gather(dns, target, tls),
-        tlsrpt::gather(dns, target),
-        async {
+        }),
+        reported(
+            "ptr",
+            done,
+            join_all(target.ips.iter().map(|ip| reverse_dns(dns, *ip)))
+        ),
+        reported("spf", done, spf::gather(dns, target)),
+        reported("dkim", done, dkim::gather(dns, target, selectors)),
+        reported("dmarc", done, dmarc::gather(dns, target)),
+        reported("mta-sts", done, mta_sts::gather(dns, target, tls)),
+        reported("tlsrpt", done, tlsrpt::gather(dns, target)),
+        reported("dnsbl", done, async {
             match dnsbl {
                 Some(sweep) => dnsbl::sweep(dns, &dnsbl::subjects_of(target), sweep).await,
                 None => Default::default(),
             }
-        },
+        }),
     );
     let (mx, mx_hosts) = mx_side;
     Facts {

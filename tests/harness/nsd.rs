@@ -82,6 +82,17 @@ impl Nsd {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// Make NSD read its zone files again (SIGHUP), and wait until it answers again.
+    pub fn reload(&self) {
+        if let Some(pid) = self.pid {
+            let _ = Command::new("kill")
+                .args(["-HUP", &pid.to_string()])
+                .status();
+        }
+        // The reload runs in a child process that takes over the sockets: give it a moment.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.state.path().join("nsd.log")).unwrap_or_default()
     }
