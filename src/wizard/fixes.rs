@@ -4,8 +4,8 @@
 //! the steps the answers call for that no finding can: a DNS record the kit writes that is
 //! not published yet in that form (a new DKIM key, an SPF record with the relay's include,
 //! a first DMARC record…), and a relay the user just chose. Preselected: steps with a
-//! critical finding, steps the answers call for, and the steps that continue a preselected
-//! one (`with`).
+//! critical or warning finding (what receivers act on), steps the answers call for, and the
+//! steps that continue a preselected one (`with`); informational ones are offered unticked.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -138,7 +138,9 @@ pub fn offer(
             worst,
             findings: because.len(),
             chosen: is_chosen,
-            preselected: is_chosen || worst == Some(Severity::Critical) || continues_preselected,
+            preselected: is_chosen
+                || matches!(worst, Some(Severity::Critical | Severity::Warning))
+                || continues_preselected,
         });
     }
     fixes

@@ -780,7 +780,11 @@ fn missing_error(mode: Mode, missing: &[&'static questions::Question]) -> anyhow
             "no terminal to ask on, and these answers are missing; pass them as flags (or add --yes to take the defaults where there are some):"
         }
     };
-    anyhow::anyhow!("{why}\n{}", flags.join("\n"))
+    let mut text = format!("{why}\n{}", flags.join("\n"));
+    if missing.iter().any(|q| q.flag.starts_with("--smarthost")) {
+        text.push_str("\n(or --outbound direct, to deliver mail from this server itself)");
+    }
+    anyhow::anyhow!(text)
 }
 
 /// Findings grouped by severity (most severe first); passed checks counted by area.
