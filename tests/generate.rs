@@ -697,3 +697,51 @@ fn facts_limit_the_plan_to_what_the_check_found() {
     assert_eq!(code, 2);
     assert!(stderr.contains("nomx.test"), "{stderr}");
 }
+
+/// With the facts of a check, the generated records merge with what is published: one SPF
+/// record that keeps the provider's include and adds the server, and the stricter DMARC
+/// policy kept.
+#[test]
+fn records_merge_with_what_a_check_found_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nsd = Nsd::start(&[&fixtures().join("zones")]);
+    let facts = tmp.path().join("facts.json");
+    let (code, _, stderr) = run(mxdoctor()
+        .args([
+            "check",
+            "merge.test",
+            "--resolver",
+            &nsd.addr(),
+            "--facts-out",
+        ])
+        .arg(&facts));
+    assert!(code != 2, "{stderr}");
+    let out = tmp.path().join("out");
+    generate(
+        &out,
+        &[
+            "--domain",
+            "merge.test",
+            "--hostname",
+            "mail.merge.test",
+            "--ipv4",
+            "192.0.2.50",
+            "--facts",
+            facts.to_str().unwrap(),
+        ],
+    );
+    let zone = read(&out.join("dns/zone.txt"));
+    let spf: Vec<&str> = zone.lines().filter(|l| l.contains("v=spf1")).collect();
+    assert_eq!(spf.len(), 1, "one SPF record: {zone}");
+    assert!(
+        spf[0].contains("include:_spf.provider.merge.test"),
+        "{}",
+        spf[0]
+    );
+    assert!(spf[0].contains("ip4:192.0.2.50"), "{}", spf[0]);
+    let dmarc: Vec<&str> = zone.lines().filter(|l| l.contains("v=DMARC1")).collect();
+    assert!(
+        dmarc.iter().all(|l| !l.contains("p=none")),
+        "a published p=quarantine is never weakened: {dmarc:?}"
+    );
+}

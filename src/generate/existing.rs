@@ -1,19 +1,8 @@
 //! What the domain already publishes, read from the facts of a `check` run, so generated
 //! records merge with it instead of duplicating it.
-//!
-//! MX records are typed facts. The TXT-based areas (SPF, DMARC) record their lookups in
-//! their own fact types; this module reads them through their serialised form and takes the
-//! records of the shallowest [`Lookup`](crate::facts::Lookup) answers that hold the record's
-//! version tag (`v=spf1`, `v=DMARC1`). Deeper answers are included or referenced records of
-//! other names (an SPF include tree), never the domain's own.
-
-use serde_json::Value;
 
 use crate::answers::DmarcPolicy;
-use crate::facts::Facts;
-
-/// Deepest level of the facts tree searched; bounds the walk.
-const MAX_DEPTH: usize = 6;
+use crate::facts::{Facts, Lookup};
 
 /// Records already published for the domain.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,28 +11,35 @@ pub struct Existing {
     pub mx_hosts: Vec<String>,
     /// Every SPF record at the domain (more than one is an error receivers punish).
     pub spf: Vec<String>,
-    /// The DMARC record, when one is published.
+    /// The DMARC record, when one is published at the domain itself.
     pub dmarc: Option<String>,
 }
 
 impl Existing {
     pub fn from_facts(facts: &Facts) -> Self {
-        let mx_hosts = facts
-            .dns
+        let dns = &facts.dns;
+        let mx_hosts = dns
             .mx
             .records()
             .iter()
             .filter(|mx| !mx.exchange.is_empty())
             .map(|mx| mx.exchange.clone())
             .collect();
-        let spf = serde_json::to_value(&facts.dns.spf)
-            .map(|v| tagged_records(&v, "v=spf1"))
+        // The domain's own TXT answer, not those of the names its record includes.
+        let spf = dns
+            .spf
+            .domain
+            .as_ref()
+            .and_then(|policy| policy.txt_of(&policy.name))
+            .map(|txt| tagged(txt, "v=spf1"))
             .unwrap_or_default();
-        let dmarc = serde_json::to_value(&facts.dns.dmarc)
-            .map(|v| tagged_records(&v, "v=DMARC1"))
-            .unwrap_or_default()
-            .into_iter()
-            .next();
+        // The first name of the tree walk is the domain itself; a parent's record is not ours
+        // to merge with.
+        let dmarc = dns
+            .dmarc
+            .walk
+            .first()
+            .and_then(|own| tagged(&own.txt, "v=DMARC1").into_iter().next());
         Existing {
             mx_hosts,
             spf,
@@ -65,70 +61,22 @@ pub fn dmarc_tag<'a>(record: &'a str, tag: &str) -> Option<&'a str> {
     })
 }
 
-/// Records starting with `tag` (case-insensitive, followed by a space, `;` or the end) in the
-/// shallowest lookup answers of `tree` that hold any.
-fn tagged_records(tree: &Value, tag: &str) -> Vec<String> {
-    let mut level: Vec<&Value> = vec![tree];
-    for _ in 0..MAX_DEPTH {
-        let mut found = Vec::new();
-        let mut next = Vec::new();
-        for value in &level {
-            if let Some(records) = answer_records(value) {
-                for r in records {
-                    if has_tag(&r, tag) && !found.contains(&r) {
-                        found.push(r);
-                    }
-                }
-            }
-            match value {
-                Value::Object(map) => next.extend(map.values()),
-                Value::Array(items) => next.extend(items.iter()),
-                _ => {}
-            }
+/// The records of an answer that start with `tag` (case-insensitive, followed by a space,
+/// `;` or the end), without repeats.
+fn tagged(lookup: &Lookup<String>, tag: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for record in lookup.records() {
+        if has_tag(record, tag) && !found.contains(record) {
+            found.push(record.clone());
         }
-        if !found.is_empty() {
-            return found;
-        }
-        if next.is_empty() {
-            break;
-        }
-        level = next;
     }
-    Vec::new()
-}
-
-/// The records of a serialised `Lookup::Answer` as text: strings as they are, arrays of
-/// strings (TXT character-strings) joined, and objects by their first string that looks like
-/// a record.
-fn answer_records(value: &Value) -> Option<Vec<String>> {
-    let map = value.as_object()?;
-    if map.get("outcome")?.as_str()? != "answer" {
-        return None;
-    }
-    let records = map.get("records")?.as_array()?;
-    Some(records.iter().filter_map(record_text).collect())
-}
-
-fn record_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(parts) => parts
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Option<Vec<_>>>()
-            .map(|p| p.concat()),
-        Value::Object(map) => map.values().find_map(|v| match v {
-            Value::String(s) if s.to_ascii_lowercase().starts_with("v=") => Some(s.clone()),
-            Value::Array(_) => record_text(v),
-            _ => None,
-        }),
-        _ => None,
-    }
+    found
 }
 
 fn has_tag(record: &str, tag: &str) -> bool {
     let r = record.trim_start();
     r.len() >= tag.len()
+        && r.is_char_boundary(tag.len())
         && r[..tag.len()].eq_ignore_ascii_case(tag)
         && r[tag.len()..]
             .chars()
@@ -139,22 +87,59 @@ fn has_tag(record: &str, tag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::facts::{DmarcTxt, NamedTxt, SpfPolicy};
+    use crate::testing::{facts_for, failed};
+
+    fn answer(records: &[&str]) -> Lookup<String> {
+        Lookup::Answer {
+            records: records.iter().map(|r| r.to_string()).collect(),
+        }
+    }
 
     #[test]
-    fn finds_the_shallowest_tagged_answers_in_any_shape() {
-        let tree = json!({
-            "record": {"outcome": "answer", "records": [["v=spf1 include:a.example", " -all"], "other text"]},
-            "includes": [{"name": "a.example", "txt": {"outcome": "answer", "records": ["v=spf1 ip4:192.0.2.1 -all"]}}]
+    fn reads_the_domains_own_records_only() {
+        let mut facts = facts_for("example.org");
+        facts.dns.spf.domain = Some(SpfPolicy {
+            name: "example.org".into(),
+            txt: vec![
+                NamedTxt {
+                    name: "example.org".into(),
+                    lookup: answer(&["v=spf1 include:a.example -all", "other text"]),
+                },
+                NamedTxt {
+                    name: "a.example".into(),
+                    lookup: answer(&["v=spf1 ip4:192.0.2.1 -all"]),
+                },
+            ],
+            ..SpfPolicy::default()
         });
+        facts.dns.dmarc.walk = vec![
+            DmarcTxt {
+                domain: "example.org".into(),
+                txt: Lookup::NxDomain,
+            },
+            DmarcTxt {
+                domain: "org".into(),
+                txt: answer(&["v=DMARC1; p=reject"]),
+            },
+        ];
+        let existing = Existing::from_facts(&facts);
+        assert_eq!(existing.spf, vec!["v=spf1 include:a.example -all"]);
         assert_eq!(
-            tagged_records(&tree, "v=spf1"),
-            vec!["v=spf1 include:a.example -all"]
+            existing.dmarc, None,
+            "a parent's policy is not the domain's record"
         );
-        let failed = json!({"record": {"outcome": "failed", "failure": "timeout", "detail": ""}});
-        assert!(tagged_records(&failed, "v=spf1").is_empty());
+
+        facts.dns.dmarc.walk[0].txt = answer(&["v=DMARC1; p=quarantine"]);
+        assert_eq!(
+            Existing::from_facts(&facts).dmarc.as_deref(),
+            Some("v=DMARC1; p=quarantine")
+        );
+        facts.dns.spf.domain.as_mut().unwrap().txt[0].lookup = failed();
+        assert!(Existing::from_facts(&facts).spf.is_empty());
         assert!(!has_tag("v=spf10 -all", "v=spf1"));
         assert!(has_tag("V=SPF1", "v=spf1"));
+        assert!(!has_tag("vé", "v=spf1"));
     }
 
     #[test]
