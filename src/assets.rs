@@ -24,10 +24,10 @@ const MAX_ASSET_BYTES: u64 = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path} is larger than {MAX_ASSET_BYTES} bytes")]
     TooLarge { path: PathBuf },
@@ -108,18 +108,18 @@ fn embedded_text(kind: Kind, path: &str) -> Option<String> {
 }
 
 fn read_bounded(path: &Path) -> Result<String, AssetError> {
-    let meta = std::fs::metadata(path).map_err(|source| AssetError::Read {
+    let meta = std::fs::metadata(path).map_err(|error| AssetError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     if meta.len() > MAX_ASSET_BYTES {
         return Err(AssetError::TooLarge {
             path: path.to_path_buf(),
         });
     }
-    let bytes = std::fs::read(path).map_err(|source| AssetError::Read {
+    let bytes = std::fs::read(path).map_err(|error| AssetError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     String::from_utf8(bytes).map_err(|_| AssetError::NotText {
         path: path.to_path_buf(),
@@ -134,9 +134,9 @@ fn list_dir(dir: &Path) -> Result<Vec<String>, AssetError> {
 }
 
 fn walk(dir: &Path, rel: &str, depth: u8, out: &mut Vec<String>) -> Result<(), AssetError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| AssetError::Read {
+    let entries = std::fs::read_dir(dir).map_err(|error| AssetError::Read {
         path: dir.to_path_buf(),
-        source,
+        error,
     })?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

@@ -12,10 +12,10 @@ pub enum OutputError {
         .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n  ")
     )]
     Exists(Vec<PathBuf>),
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0:?} is not a relative path inside the output directory")]
     BadPath(String),
@@ -81,9 +81,9 @@ pub fn write_all(
 }
 
 fn write_atomic(target: &Path, contents: &[u8], mode: Mode) -> Result<(), OutputError> {
-    let io = |source| OutputError::Io {
+    let io = |error| OutputError::Io {
         path: target.to_path_buf(),
-        source,
+        error,
     };
     let dir = target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io)?;

@@ -9,11 +9,8 @@ pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("cannot read {what}: {source}")]
-    Read {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read {what}: {error}")]
+    Read { what: String, error: std::io::Error },
     #[error(
         "{what} is larger than {} MiB, the limit for a bounce: give the bounce itself, or \
          paste only the error reply",
@@ -34,9 +31,9 @@ fn read_bounded(path: Option<&Path>, limit: u64) -> Result<Vec<u8>, InputError> 
     } else {
         path.map(|p| p.display().to_string()).unwrap_or_default()
     };
-    let io = |source| InputError::Read {
+    let io = |error| InputError::Read {
         what: what.clone(),
-        source,
+        error,
     };
     let mut buf = Vec::new();
     if stdin {

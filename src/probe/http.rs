@@ -25,10 +25,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// `--ca-file` cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CaFileError {
-    #[error("--ca-file {path}: {source}")]
+    #[error("--ca-file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("--ca-file {path}: larger than {MAX_CA_FILE_BYTES} bytes")]
     TooLarge { path: PathBuf },
@@ -38,9 +38,9 @@ pub enum CaFileError {
 
 /// Read the certificates of a PEM file (for `--ca-file`).
 pub fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, CaFileError> {
-    let read_error = |source| CaFileError::Read {
+    let read_error = |error| CaFileError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
     let mut pem = Vec::new();

@@ -16,9 +16,9 @@ pub fn write_kit(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), Ou
         output::write_all(dir, files, force)?;
         return Ok(());
     }
-    let io = |source| OutputError::Io {
+    let io = |error| OutputError::Io {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     let temp = temp_beside(dir);
     if let Some(parent) = temp.parent() {
@@ -29,9 +29,9 @@ pub fn write_kit(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), Ou
         fs::remove_dir_all(&temp).map_err(io)?;
     }
     let result = output::write_all(&temp, files, false).and_then(|_| {
-        fs::rename(&temp, dir).map_err(|source| OutputError::Io {
+        fs::rename(&temp, dir).map_err(|error| OutputError::Io {
             path: dir.to_path_buf(),
-            source,
+            error,
         })
     });
     if result.is_err() {
