@@ -184,6 +184,9 @@ struct FindingView<'a> {
     finding: &'a ReportFinding,
     /// True for problems: the template shows why and what to do.
     explain: bool,
+    /// The same finding with the same why and fix was shown just above in this area: the
+    /// template shows only what differs (title and detail) instead of repeating them.
+    repeat: bool,
     evidence_lines: Vec<String>,
 }
 
@@ -213,17 +216,24 @@ impl<'a> ReportView<'a> {
             .filter_map(|(id, title)| {
                 let mut findings = by_area.remove(&id)?;
                 findings.sort_by_key(|f| f.severity.rank());
+                let mut views: Vec<FindingView> = Vec::with_capacity(findings.len());
+                for f in findings {
+                    let repeat = views.last().is_some_and(|prev| {
+                        prev.finding.id == f.id
+                            && prev.finding.why == f.why
+                            && prev.finding.remedy == f.remedy
+                    });
+                    views.push(FindingView {
+                        finding: f,
+                        explain: !matches!(f.severity, Severity::Ok),
+                        repeat,
+                        evidence_lines: evidence_lines(&f.evidence),
+                    });
+                }
                 Some(AreaView {
                     id,
                     title,
-                    findings: findings
-                        .into_iter()
-                        .map(|f| FindingView {
-                            finding: f,
-                            explain: !matches!(f.severity, Severity::Ok),
-                            evidence_lines: evidence_lines(&f.evidence),
-                        })
-                        .collect(),
+                    findings: views,
                 })
             })
             .collect();
@@ -289,4 +299,49 @@ fn explain(
         fix: if problem { text.fix.clone() } else { None },
         references: text.references.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assets::Assets;
+    use crate::diagnose::FindingId;
+
+    /// A run of the same finding with the same explanation shows the explanation once.
+    #[test]
+    fn repeated_explanations_are_shown_once() {
+        let assets = Assets::default();
+        let playbooks = Playbooks::load(&assets).unwrap();
+        let renderer = Renderer::new(&assets, false).unwrap();
+        let failed = |list: &str| {
+            Finding::new(
+                FindingId::DnsblLookupFailed,
+                Severity::Unknown,
+                "192.0.2.10",
+            )
+            .with("list", list)
+            .with("failure", "timeout")
+            .with("query", format!("10.2.0.192.{list}"))
+            .with("error", "no answer from the resolver")
+            .with("lookup_url", serde_json::Value::Null)
+        };
+        let target = Target {
+            domain: "example.org".into(),
+            ..Target::default()
+        };
+        let findings = [
+            failed("a.example"),
+            failed("b.example"),
+            failed("c.example"),
+        ];
+        let report = Report::build(target, &findings, &playbooks, &renderer).unwrap();
+        let text = report
+            .to_template(&renderer, &playbooks, "text", Verbosity::Normal)
+            .unwrap();
+        assert_eq!(text.matches("Fix:").count(), 1, "{text}");
+        assert_eq!(text.matches("as above").count(), 2, "{text}");
+        for list in ["a.example", "b.example", "c.example"] {
+            assert!(text.contains(&format!("10.2.0.192.{list}")), "{text}");
+        }
+    }
 }
