@@ -30,6 +30,7 @@ pub struct Cli {
 }
 
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// DNS resolver to ask, ADDR or ADDR:PORT (repeatable). When given, no other server is
     /// asked anything.
